@@ -1,0 +1,1 @@
+//! The trial protocol (being written).
