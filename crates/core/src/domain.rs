@@ -172,11 +172,7 @@ pub struct Ecog(u8);
 impl Ecog {
     /// Parses a score 0–5.
     pub fn new(score: u8) -> Result<Self, String> {
-        if score <= 5 {
-            Ok(Self(score))
-        } else {
-            Err(format!("ECOG must be 0-5, got {score}"))
-        }
+        if score <= 5 { Ok(Self(score)) } else { Err(format!("ECOG must be 0-5, got {score}")) }
     }
 
     /// The score.

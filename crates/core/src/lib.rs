@@ -2,7 +2,7 @@
 //!
 //! Every other crate speaks these types. Physical quantities are newtypes ([`Mm`], [`Gy`], [`U`],
 //! …) so a unit is checked by the compiler; points carry their frame ([`PatientPoint`]). The
-//! [`Protocol`](protocol::Protocol) holds every clinical threshold of the trial, loaded from
+//! [`Protocol`] holds every clinical threshold of the trial, loaded from
 //! `protocol.toml`, validated with key paths, and identified by the SHA-256 of its canonical form
 //! so that every result can say which rules produced it.
 //!
@@ -25,7 +25,8 @@ pub mod units;
 pub use domain::{Arm, CriticalOar, Ecog, LesionSite, Modality, Organ, StructureRole, Zone};
 pub use geometry::{PatientPoint, PatientVector, VoxelPoint};
 pub use ids::{IdError, LesionId, PatientId, SiteId};
-pub use units::{Celsius, Cm, Days, Gy, GyPerHour, Minutes, Ml, Mm, Percent, U};
+pub use protocol::{Protocol, ProtocolError, ProtocolErrors, ProtocolHash};
+pub use units::{Celsius, Cm, Days, Gy, GyPerHour, Minutes, Ml, Mm, Months, Percent, U};
 
 /// The software version recorded with every result.
 /// Kept equal to the `cryoseed` binary's package version (checked by a CLI test).

@@ -165,6 +165,12 @@ quantity!(
     "d"
 );
 quantity!(
+    /// Duration in months, as used by trial endpoints and statistics (follow-up, landmarks,
+    /// medians). One month is 365.25 / 12 = 30.4375 days ([`DAYS_PER_MONTH`]).
+    Months,
+    "mo"
+);
+quantity!(
     /// Duration in minutes (freeze–thaw protocols).
     Minutes,
     "min"
@@ -218,10 +224,26 @@ impl Ml {
     }
 }
 
+/// Days per month: the mean Gregorian month, 365.25 / 12. A labelled convention (as in most trial
+/// statistics software), used only by [`Months::to_days`] and [`Days::to_months`].
+pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+
 impl Days {
     /// The same duration in hours.
     pub fn to_hours(self) -> f64 {
         self.0 * 24.0
+    }
+
+    /// The same duration in months of [`DAYS_PER_MONTH`] days.
+    pub fn to_months(self) -> Months {
+        Months(self.0 / DAYS_PER_MONTH)
+    }
+}
+
+impl Months {
+    /// The same duration in days (one month = [`DAYS_PER_MONTH`] days).
+    pub fn to_days(self) -> Days {
+        Days(self.0 * DAYS_PER_MONTH)
     }
 }
 
@@ -245,5 +267,7 @@ mod tests {
         assert_eq!(Ml::from_mm3(100_000.0), Ml(100.0));
         assert_eq!(format!("{:.1}", Mm(8.25)), "8.2 mm");
         assert_eq!(Mm(10.0) / Mm(4.0), 2.5);
+        assert_eq!(Months(12.0).to_days(), Days(365.25));
+        assert!((Days(182.625).to_months().0 - 6.0).abs() < 1e-12);
     }
 }

@@ -1,1 +1,0 @@
-//! The trial protocol (being written).

@@ -1,0 +1,3 @@
+//! Integration tests of cryoseed-core, one binary (`tests/it/`).
+
+mod protocol;
