@@ -2,7 +2,7 @@
 
 use cryoseed_core::{Ml, Mm, PatientPoint, VoxelPoint};
 
-/// Why a grid or an array on it cannot be built.
+/// Why a grid or an array on it cannot be built or used: the one error type of this crate.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GridError {
     /// A dimension is zero or the voxel count overflows.
@@ -25,6 +25,16 @@ pub enum GridError {
     /// Two arrays were combined but live on different grids.
     #[error("arrays live on different grids")]
     GridMismatch,
+    /// A computation needs at least one voxel inside the mask (a dose–volume histogram of nothing
+    /// has no D90).
+    #[error("the structure mask has no voxel inside")]
+    EmptyMask,
+    /// A value that must be a finite number is NaN or infinite.
+    #[error("value at voxel {voxel:?} is not a finite number")]
+    NonFinite {
+        /// The voxel `(i, j, k)` holding the value.
+        voxel: [usize; 3],
+    },
 }
 
 /// An axis-aligned voxel grid in patient coordinates.
@@ -46,7 +56,10 @@ impl Grid {
     pub fn new(dims: [usize; 3], spacing: [Mm; 3], origin: PatientPoint) -> Result<Grid, GridError> {
         let spacing = spacing.map(|s| s.0);
         if dims.contains(&0)
-            || dims[0].checked_mul(dims[1]).and_then(|n| n.checked_mul(dims[2])).is_none_or(|n| n > isize::MAX as usize / 8)
+            || dims[0]
+                .checked_mul(dims[1])
+                .and_then(|n| n.checked_mul(dims[2]))
+                .is_none_or(|n| n > isize::MAX as usize / 8)
         {
             return Err(GridError::BadDims(dims));
         }
@@ -257,9 +270,88 @@ impl Mask {
         Ok(Mask { grid: self.grid, data })
     }
 
+    /// The smallest box of voxels holding every voxel inside, or `None` for an empty mask.
+    ///
+    /// Lesions and organs are small next to a CT grid, so the measurements, the DVH and the
+    /// morphology of this crate restrict their work to this box.
+    pub fn bounding_box(&self) -> Option<VoxelBox> {
+        let [nx, ny, _] = self.grid.dims;
+        let mut found: Option<VoxelBox> = None;
+        for (row_index, row) in self.data.chunks_exact(nx).enumerate() {
+            // A branch-free OR over the row vectorises; most rows of a CT grid are empty.
+            if !row.iter().fold(false, |any, &b| any | b) {
+                continue;
+            }
+            let (Some(first_i), Some(last_i)) = (row.iter().position(|&b| b), row.iter().rposition(|&b| b)) else {
+                continue;
+            };
+            let (j, k) = (row_index % ny, row_index / ny);
+            let row_box = VoxelBox { first: [first_i, j, k], last: [last_i, j, k] };
+            found = Some(found.map_or(row_box, |b| b.union(&row_box)));
+        }
+        found
+    }
+
     /// Indices `(i, j, k)` of the voxels inside, in storage order.
     pub fn voxels(&self) -> impl Iterator<Item = [usize; 3]> + '_ {
         self.data.iter().enumerate().filter(|&(_, &b)| b).map(|(n, _)| self.grid.ijk(n))
+    }
+}
+
+/// An axis-aligned box of voxel indices, inclusive at both ends: voxel `(i, j, k)` is in the box
+/// when `first[a] ≤ index[a] ≤ last[a]` on every axis `a`. Never empty: `first ≤ last`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VoxelBox {
+    first: [usize; 3],
+    last: [usize; 3],
+}
+
+impl VoxelBox {
+    /// The lowest index on each axis.
+    #[inline]
+    pub fn first(&self) -> [usize; 3] {
+        self.first
+    }
+
+    /// The highest index on each axis.
+    #[inline]
+    pub fn last(&self) -> [usize; 3] {
+        self.last
+    }
+
+    /// Voxels per axis.
+    #[inline]
+    pub fn dims(&self) -> [usize; 3] {
+        std::array::from_fn(|a| self.last[a] - self.first[a] + 1)
+    }
+
+    /// Number of voxels in the box.
+    #[inline]
+    pub fn len(&self) -> usize {
+        let [nx, ny, nz] = self.dims();
+        nx * ny * nz
+    }
+
+    /// Always false: a box holds at least one voxel.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The smallest box holding both boxes.
+    pub fn union(&self, other: &VoxelBox) -> VoxelBox {
+        VoxelBox {
+            first: std::array::from_fn(|a| self.first[a].min(other.first[a])),
+            last: std::array::from_fn(|a| self.last[a].max(other.last[a])),
+        }
+    }
+
+    /// The box grown by `by[a]` voxels on both sides of each axis, clipped to a grid of `dims`.
+    pub fn grown(&self, by: [usize; 3], dims: [usize; 3]) -> VoxelBox {
+        VoxelBox {
+            first: std::array::from_fn(|a| self.first[a].saturating_sub(by[a])),
+            last: std::array::from_fn(|a| self.last[a].saturating_add(by[a]).min(dims[a] - 1)),
+        }
     }
 }
 
