@@ -6,5 +6,7 @@
 //! (`cryoseed-imaging`) produce cases; [`features`] turns one into per-lesion measurements.
 
 pub mod case;
+pub mod features;
 
 pub use case::{Case, CaseError, LesionInfo, Structure};
+pub use features::{LesionFeatures, OarDistance, VesselDistance, lesion_features};
