@@ -1,0 +1,5 @@
+//! Integration tests of `cryoseed-sim`: one binary (STYLE.md), one module per concern.
+
+mod cohort;
+mod measure;
+mod phantom;
