@@ -1,1 +1,78 @@
-//! placeholder
+//! Images and case directories in and out: the only place where cryoseed's anatomy touches files.
+//!
+//! A *case directory* is how a patient's anatomy travels between cryoseed commands and other
+//! tools: `case.json` (patient code, grid, and each structure's role, organ and lesion data) plus
+//! one NIfTI-1 mask per structure under `masks/`. [`read_case`] validates everything and names
+//! the file and field of the first problem; [`write_case`] writes into a temporary sibling folder
+//! and renames it into place, so a failed write leaves nothing behind. DICOM comes later.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), cryoseed_imaging::ImagingError> {
+//! let case = cryoseed_imaging::read_case(std::path::Path::new("cases/PHANTOM-1"))?;
+//! println!("{} structures", case.case.structures().len());
+//! # Ok(()) }
+//! ```
+
+pub mod case_dir;
+pub mod nifti;
+
+pub use case_dir::{CASE_FORMAT, CASE_FORMAT_VERSION, LoadedCase, read_case, write_case};
+
+use std::path::{Path, PathBuf};
+
+/// Why an image or a case directory could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImagingError {
+    /// The file system refused.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// File or folder concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A NIfTI header field is invalid or unsupported.
+    #[error("{}: NIfTI field {field}: {message}", path.display())]
+    Nifti {
+        /// The image file.
+        path: PathBuf,
+        /// Header field (as named in `nifti1.h`).
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// `case.json` is not valid JSON or does not match the case format.
+    #[error("{}: {key}: {message}", path.display())]
+    CaseJson {
+        /// The `case.json` file.
+        path: PathBuf,
+        /// JSON key path of the problem (`structures[2].role`), or `line L column C` for syntax.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The case's content is inconsistent (duplicate names, mask on another grid, …).
+    #[error("{}: {message}", path.display())]
+    Case {
+        /// The file that holds the inconsistency.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The output folder exists and is not empty.
+    #[error("{}: already exists and is not empty; choose another folder or remove it", path.display())]
+    AlreadyExists {
+        /// The output folder.
+        path: PathBuf,
+    },
+}
+
+impl ImagingError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> ImagingError {
+        ImagingError::Io { path: path.to_owned(), source }
+    }
+
+    pub(crate) fn nifti(path: &Path, field: &'static str, message: impl Into<String>) -> ImagingError {
+        ImagingError::Nifti { path: path.to_owned(), field, message: message.into() }
+    }
+}
