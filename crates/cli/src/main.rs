@@ -1,1 +1,80 @@
-fn main() {}
+//! `cryoseed`: the command-line front of cryoseed.
+//!
+//! Each subcommand parses its flags into domain values, calls the compute crates, and prints a
+//! human table or, with `--json`, a versioned JSON document. Errors name the file and field and
+//! exit with status 1; usage errors exit with status 2.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Plan and run the randomized trial of I-125 seed implantation combined with cryoablation.
+#[derive(Debug, Parser)]
+#[command(name = "cryoseed", version, about, long_about = None)]
+struct Cli {
+    /// Protocol file to use instead of the shipped default (protocol.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    protocol: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show or check a protocol (the shipped default unless FILE is given).
+    #[command(subcommand)]
+    Protocol(ProtocolCommand),
+    /// Write a synthetic patient (case directory) for a named scenario, or list the scenarios.
+    Phantom(commands::phantom::Args),
+    /// Measure every lesion of a case directory: diameters, volume, distances to OARs and vessels.
+    Features(commands::features::Args),
+    /// Run the trial on a seeded synthetic cohort and print a summary (the README's main job).
+    Demo(commands::demo::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum ProtocolCommand {
+    /// Print the protocol with its version and SHA-256 identity.
+    Show {
+        /// Protocol file (default: the shipped protocol.toml).
+        file: Option<PathBuf>,
+        /// Print the canonical JSON form (the one that is hashed) instead of TOML.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a protocol and report every problem with its key path.
+    Check {
+        /// Protocol file (default: the shipped protocol.toml).
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Protocol(ProtocolCommand::Show { file, json }) => {
+            commands::protocol::show(file.as_deref().or(cli.protocol.as_deref()), json)
+        }
+        Command::Protocol(ProtocolCommand::Check { file }) => {
+            commands::protocol::check(file.as_deref().or(cli.protocol.as_deref()))
+        }
+        Command::Phantom(args) => commands::phantom::run(&args),
+        Command::Features(args) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
+        }
+        Command::Demo(args) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::demo::run(&args, &p))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
