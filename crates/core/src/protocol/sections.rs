@@ -594,7 +594,7 @@ pub struct RecistThresholds {
     /// A lymph node whose short axis is below this is normal (target CR, non-target CR), mm
     /// (§3.1, §4.3.1).
     pub node_normal_short_axis_mm: Mm,
-    /// The value recorded for a lesion that is present but too small to measure, mm (Appendix I).
+    /// The value recorded for a lesion that is present but too small to measure, mm (§4.3.2).
     pub too_small_to_measure_mm: Mm,
 }
 
