@@ -146,11 +146,12 @@ pub(crate) fn evaluate_reader(
                     sum_change: point.sum_change,
                     bulky_volume_change: point.bulky_volume_change,
                     reason: format!(
-                        "{} ({}) is the assessment nearest to {} months ({nominal_date}), {} days away (window ± {} days)",
+                        "{} ({}) is the assessment nearest to {} months ({nominal_date}), {} day{} away (window ± {} days)",
                         point.label,
                         point.date,
                         number(months.value()),
                         number(distance),
+                        if distance == 1.0 { "" } else { "s" },
                         number(window)
                     ),
                 },

@@ -272,10 +272,11 @@ pub fn target_response(
         .collect();
     let pd_numbers = || {
         format!(
-            "sum {} mm is {} mm and {} above the nadir {} mm (PD needs ≥ {} mm and ≥ {})",
+            "sum {} mm is {} mm and {} {} the nadir {} mm (PD needs ≥ {} mm and ≥ {})",
             mm(sum),
-            mm(increase),
-            change_from_nadir.map_or("infinitely".to_owned(), |c| percent(c.value())),
+            mm(increase.abs()),
+            change_from_nadir.map_or("infinitely".to_owned(), |c| percent(c.value().abs())),
+            if increase.value() < 0.0 { "below" } else { "above" },
             mm(nadir),
             mm(pd_mm),
             percent(pd_percent)

@@ -82,8 +82,7 @@ fn failure_zone_of_the_bulky_lesion() {
     let ltp = t1(&[BL, ("W6", 42, "T1=30 T2=20"), ("W16", 112, "T2=20 T1=30!enh!zone=margin")]);
     assert_eq!(ltp.progression.unwrap().zone, Some(Zone::Margin));
     // Inferred from zonal volumes: margin +50 %, core −10 % over their post-treatment nadirs.
-    let ltp =
-        t1(&[BL, ("W6", 42, "T2=20 T1=30!core=50!margin=40"), ("W16", 112, "T2=20 T1=30!core=45!margin=60!enh")]);
+    let ltp = t1(&[BL, ("W6", 42, "T2=20 T1=30!core=50!margin=40"), ("W16", 112, "T2=20 T1=30!core=45!margin=60!enh")]);
     let p = ltp.progression.unwrap();
     assert_eq!(p.zone, Some(Zone::Margin));
     assert!(p.zone_reason.unwrap().contains("core volume -10.0 % and margin volume +50.0 %"));
