@@ -495,10 +495,15 @@ fn target_diameter(read: &CleanRead, lesion_id: &LesionId, targets: &[LesionId],
     }
 }
 
+/// Non-target response (§4.3.3): unequivocal progression → PD; any not evaluated → NE; all absent
+/// (nodes below the normal short axis) → CR; else non-CR/non-PD. After an overall CR at the previous
+/// time point, a non-target lesion present again is PD (EORTC RECIST 1.1 FAQ, "does a new lesion
+/// always result in PD?").
 fn non_target_assessment(
     record: &Record,
     read: &CleanRead,
     thresholds: &RecistThresholds,
+    after_complete_response: bool,
 ) -> Option<NonTargetAssessment> {
     let normal = thresholds.node_normal_short_axis_mm;
     let too_small = thresholds.too_small_to_measure_mm;
@@ -526,6 +531,15 @@ fn non_target_assessment(
         (
             NonTargetResponse::Pd,
             format!("PD (RECIST 1.1 §4.3.3): unequivocal progression of {}", progressing.join(", ")),
+        )
+    } else if after_complete_response && !present.is_empty() {
+        (
+            NonTargetResponse::Pd,
+            format!(
+                "PD: after a CR at the previous time point, {} present again (EORTC RECIST 1.1 FAQ: reappearance after \
+                 CR is progression)",
+                present.join(", ")
+            ),
         )
     } else if !missing.is_empty() {
         (NonTargetResponse::Ne, format!("NE: {} not evaluated", missing.join(", ")))
@@ -594,7 +608,7 @@ pub(crate) fn evaluate_reader(record: &Record, reader: usize, rules: &ResponseRu
             {
                 nadir = Some(nadir.map_or(t.sum, |n| n.min(t.sum)));
             }
-            let non_target = non_target_assessment(record, read, thresholds);
+            let non_target = non_target_assessment(record, read, thresholds, previous_cr);
             let new_lesions = new_lesion_assessment(read);
             let (as_read, rule) = overall_response(
                 target.as_ref().map(|t| t.response),

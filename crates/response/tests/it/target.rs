@@ -182,6 +182,20 @@ fn non_target_progression_and_new_lesions() {
     // Non-target disease only (Table 2).
     check(&["B1:bone:non_target"], &[("BL", -5, "B1=present"), ("W8", 56, "B1=present")], "non-CR/non-PD", "Table 2");
     check(&["B1:bone:non_target"], &[("BL", -5, "B1=present"), ("W8", 56, "B1=absent")], "CR", "Table 2");
+    // After an overall CR, a non-target lesion present again is PD (EORTC RECIST 1.1 FAQ).
+    check(
+        lesions,
+        &[("BL", -5, "T1=30 B1=present"), ("W8", 56, "T1=gone B1=absent"), ("W16", 112, "T1=gone B1=present")],
+        "CR PD",
+        "after a CR at the previous time point, B1 present again",
+    );
+    // Without a previous CR, presence is non-CR/non-PD.
+    check(
+        lesions,
+        &[("BL", -5, "T1=30 B1=present"), ("W8", 56, "T1=gone B1=present"), ("W16", 112, "T1=gone B1=present")],
+        "PR PR",
+        "non-CR/non-PD (RECIST 1.1 §4.3.3): B1 present",
+    );
 }
 
 #[test]
