@@ -69,7 +69,10 @@ pub use burden::{BurdenAtMonth, BurdenPoint, FailureEvent, FailureSite, Patterns
 pub use date::Date;
 pub use error::ResponseError;
 pub use findings::{Finding, Severity};
-pub use ltp::{LocalProgression, LocalStatus, LocalTimePoint, LtpAssessment, ResidualTumour};
+pub use ltp::{
+    LocalControl, LocalControlVerdict, LocalProgression, LocalStatus, LocalTimePoint, LtpAssessment, ResidualTumour,
+    local_control,
+};
 pub use model::{
     Adjudication, Lesion, LesionRole, LesionStatus, LocalFindings, NewLesion, Observation, PatientAssessments, Read,
     ReaderId, TimePoint, VolumeFindings,
@@ -99,6 +102,9 @@ pub struct ReaderAssessment {
     pub recist: RecistSeries,
     /// Local tumour progression of every treated lesion, in lesion order.
     pub local: Vec<LtpAssessment>,
+    /// Local control of every treated lesion at the LCR time point (6 months after completion
+    /// of protocol therapy, the last `treated_on` date), in lesion order.
+    pub local_control: Vec<LocalControlVerdict>,
     /// Tumour burden and zonal volumes.
     pub burden: TumourBurden,
     /// Patterns of failure.
@@ -135,9 +141,19 @@ pub fn assess_patient(input: &PatientAssessments, protocol: &Protocol) -> Patien
         .map(|r| {
             let recist = recist::evaluate_reader(&record, r, rules);
             let local = ltp::evaluate_reader(&record, r, rules);
+            let completion = record.lesions.iter().filter_map(|l| l.treated_on).max();
+            let local_control = completion.map_or_else(Vec::new, |c| local_control(&local, c, rules));
             let burden = burden::evaluate_reader(&record, r, &recist, protocol);
             let failures = burden::patterns_of_failure(&record, r, &recist, &local, protocol);
-            ReaderAssessment { reader: record.readers[r].clone(), is_accepted: false, recist, local, burden, failures }
+            ReaderAssessment {
+                reader: record.readers[r].clone(),
+                is_accepted: false,
+                recist,
+                local,
+                local_control,
+                burden,
+                failures,
+            }
         })
         .collect();
     let found = match readers.as_slice() {

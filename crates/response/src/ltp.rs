@@ -278,3 +278,91 @@ fn failure_zone(o: &Observation, core_ref: Option<Ml>, margin_ref: Option<Ml>) -
         _ => (None, Some(format!("not determined: no failure zone recorded and no zone grew ({numbers})"))),
     }
 }
+
+/// Local control of a treated lesion at the LCR assessment (PROTOCOL.md "LCR at 6 months").
+#[derive(Clone, Debug, PartialEq)]
+pub enum LocalControl {
+    /// Free of LTP at an evaluated assessment inside the window.
+    Controlled {
+        /// The assessment used (label, date).
+        time_point: (String, Date),
+    },
+    /// LTP before or inside the window.
+    Failure {
+        /// Date of first evidence of LTP.
+        date: Date,
+    },
+    /// No LTP, and no evaluated assessment inside the window (primary analysis: not evaluable;
+    /// sensitivity analysis: failure).
+    NotEvaluable,
+}
+
+/// Local control of one treated lesion at the protocol's LCR time point, with its reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalControlVerdict {
+    /// The treated lesion.
+    pub lesion_id: LesionId,
+    /// Controlled, failure or not evaluable.
+    pub status: LocalControl,
+    /// Nominal date of the assessment (completion of protocol therapy + `lcr_assessment_months`).
+    pub nominal_date: Date,
+    /// Why.
+    pub reason: String,
+}
+
+/// Local control of each treated lesion at `response.lcr_assessment_months` after `completion`
+/// (completion of protocol therapy), window ± `response.lcr_window_days` (PROTOCOL.md "LCR at 6
+/// months"): LTP first seen before the window closes is a failure; otherwise an evaluated
+/// assessment inside the window, the one nearest the nominal date, shows the lesion controlled;
+/// otherwise it is not evaluable. Whether the patient died or left follow-up is not known here:
+/// the endpoint derivation decides how a not-evaluable lesion counts in each analysis.
+pub fn local_control(local: &[LtpAssessment], completion: Date, rules: &ResponseRules) -> Vec<LocalControlVerdict> {
+    let nominal_days = rules.lcr_assessment_months.to_days().value().round() as i32;
+    let nominal_date = completion.plus_days(nominal_days);
+    let window = rules.lcr_window_days.value();
+    let window_end = nominal_date.plus_days(window.floor() as i32);
+    let months = crate::recist::number(rules.lcr_assessment_months.value());
+    local
+        .iter()
+        .map(|l| {
+            let (status, reason) = match &l.progression {
+                Some(p) if p.date <= window_end => (
+                    LocalControl::Failure { date: p.date },
+                    format!(
+                        "failure: LTP at {} ({}), before the {months}-month window closed ({window_end})",
+                        p.label, p.date
+                    ),
+                ),
+                _ => {
+                    let nearest = l
+                        .time_points
+                        .iter()
+                        .filter(|t| t.status != LocalStatus::NotEvaluated)
+                        .map(|t| (t, t.date.days_since(nominal_date).value().abs()))
+                        .filter(|(_, distance)| *distance <= window + EPSILON)
+                        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.date.cmp(&b.0.date)));
+                    match nearest {
+                        Some((t, _)) => (
+                            LocalControl::Controlled { time_point: (t.label.clone(), t.date) },
+                            format!(
+                                "controlled: no LTP at {} ({}), inside the {months}-month window {nominal_date} ± {} days",
+                                t.label,
+                                t.date,
+                                crate::recist::number(window)
+                            ),
+                        ),
+                        None => (
+                            LocalControl::NotEvaluable,
+                            format!(
+                                "not evaluable: no LTP and no evaluated assessment inside the {months}-month window \
+                                 {nominal_date} ± {} days",
+                                crate::recist::number(window)
+                            ),
+                        ),
+                    }
+                }
+            };
+            LocalControlVerdict { lesion_id: l.lesion_id.clone(), status, nominal_date, reason }
+        })
+        .collect()
+}

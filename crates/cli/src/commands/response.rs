@@ -144,6 +144,12 @@ fn reader_block(s: &mut String, r: &ReaderAssessment, protocol: &Protocol) {
             local_line(s, l);
         }
     }
+    if !r.local_control.is_empty() {
+        let _ = writeln!(s, "    local control at {} months:", lcr_months(protocol));
+        for v in &r.local_control {
+            let _ = writeln!(s, "      {}: {}", v.lesion_id, v.reason);
+        }
+    }
     let _ = writeln!(s, "    tumour burden (change from baseline):");
     for m in &r.burden.at_protocol_months {
         let _ = writeln!(
@@ -182,6 +188,10 @@ fn reader_block(s: &mut String, r: &ReaderAssessment, protocol: &Protocol) {
             let _ = writeln!(s, "      {} ({}) {}: {}", e.label, e.date, site(&e.site), e.reason);
         }
     }
+}
+
+fn lcr_months(protocol: &Protocol) -> String {
+    protocol.response.lcr_assessment_months.value().to_string()
 }
 
 fn site(site: &cryoseed_response::FailureSite) -> String {
@@ -314,6 +324,7 @@ mod doc {
         best_overall_response_confirmed: BestDoc,
         progression: Option<EventDoc>,
         local: Vec<LocalDoc>,
+        local_control: Vec<LocalControlDoc>,
         tumour_burden: Vec<BurdenDoc>,
         burden_series: Vec<BurdenPointDoc>,
         failures: Vec<FailureDoc>,
@@ -375,6 +386,14 @@ mod doc {
         bulky_index: bool,
         residual: Option<EventDoc>,
         progression: Option<LtpDoc>,
+    }
+
+    #[derive(Serialize)]
+    struct LocalControlDoc {
+        lesion_id: String,
+        status: &'static str,
+        nominal_date: String,
+        reason: String,
     }
 
     #[derive(Serialize)]
@@ -551,6 +570,20 @@ mod doc {
                         zone: p.zone.map(|z| z.to_string()),
                         zone_reason: p.zone_reason.clone(),
                     }),
+                })
+                .collect(),
+            local_control: r
+                .local_control
+                .iter()
+                .map(|v| LocalControlDoc {
+                    lesion_id: v.lesion_id.to_string(),
+                    status: match v.status {
+                        cryoseed_response::LocalControl::Controlled { .. } => "controlled",
+                        cryoseed_response::LocalControl::Failure { .. } => "failure",
+                        cryoseed_response::LocalControl::NotEvaluable => "not_evaluable",
+                    },
+                    nominal_date: v.nominal_date.to_string(),
+                    reason: v.reason.clone(),
                 })
                 .collect(),
             tumour_burden: r

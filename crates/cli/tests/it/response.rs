@@ -18,6 +18,7 @@ fn prints_every_verdict_with_its_reasons() {
         "target: SD (RECIST 1.1 §4.3.1): sum 90 mm is 28.6 % below baseline 126 mm",
         "overall: RECIST 1.1 Table 1: target SD, non-target non-CR/non-PD, no new lesions → SD",
         "T1 (treated 2026-01-12, bulky index): LTP at W26 (2026-07-13): new nodular/eccentric enhancing tissue",
+        "T1: failure: LTP at W26 (2026-07-13), before the 6-month window closed (2026-08-13)",
         "3 months: sum of diameters -23.0 %, bulky volume -29.2 %",
         "zonal response of the bulky lesion: W6: core -6.8 %, margin +1.1 %, non-enhancing 55 %",
         "PD back-dated (RECIST 1.1 §4.3.5): equivocal new lesion NL1 seen here was confirmed",
@@ -51,6 +52,7 @@ fn json_document_is_versioned_and_deterministic() {
     assert_eq!(r1["time_points"][2]["target"]["sum_mm"], 90.0);
     assert_eq!(r1["best_overall_response"]["response"], "SD");
     assert_eq!(r1["local"][0]["progression"]["zone"], "margin");
+    assert_eq!(r1["local_control"][1]["status"], "controlled");
     let p2 = &doc["patients"][1];
     assert_eq!(p2["readers"][0]["time_points"][1]["as_read"], "SD");
     assert_eq!(p2["readers"][0]["time_points"][1]["response"], "PD");

@@ -87,3 +87,35 @@ fn failure_zone_of_the_bulky_lesion() {
     assert_eq!(p.zone, Some(Zone::Margin));
     assert!(p.zone_reason.unwrap().contains("core volume -10.0 % and margin volume +50.0 %"));
 }
+
+/// LCR at 6 months (PROTOCOL.md): completion of protocol therapy is day 0 here, so the nominal
+/// date is day 183 (6 × 30.4375 = 182.6 days, rounded) and the window days 155–211.
+#[track_caller]
+fn check_lcr(time_points: &[(&str, i32, &str)], expected: &str, reason: &str) {
+    let assessment = assess(&patient(&["T1:liver:target:treated=0:bulky", "T2:lung:target"], time_points));
+    let verdict = &assessment.readers[0].local_control[0];
+    assert_eq!(verdict.nominal_date, day(183));
+    let status = match verdict.status {
+        cryoseed_response::LocalControl::Controlled { .. } => "controlled",
+        cryoseed_response::LocalControl::Failure { .. } => "failure",
+        cryoseed_response::LocalControl::NotEvaluable => "not evaluable",
+    };
+    assert_eq!(status, expected, "{}", verdict.reason);
+    assert!(verdict.reason.contains(reason), "{}", verdict.reason);
+}
+
+#[test]
+fn local_control_at_6_months() {
+    check_lcr(&[BL, ("W6", 42, "T1=30 T2=20"), ("M6", 180, "T1=29 T2=20")], "controlled", "no LTP at M6");
+    // The window edge: day 211 is inside, day 212 is not.
+    check_lcr(&[BL, ("W6", 42, "T1=30 T2=20"), ("M7", 211, "T1=29 T2=20")], "controlled", "2026-07-12 ± 28 days");
+    check_lcr(&[BL, ("W6", 42, "T1=30 T2=20"), ("M7", 212, "T1=29 T2=20")], "not evaluable", "no evaluated assessment");
+    // LTP before the window is a failure, even without an assessment in the window.
+    check_lcr(&[BL, ("W6", 42, "T1=30 T2=20"), ("W16", 112, "T2=20 T1=30!enh")], "failure", "LTP at W16");
+    // LTP after the window closes does not undo the control seen in it.
+    check_lcr(
+        &[BL, ("W6", 42, "T1=30 T2=20"), ("M6", 183, "T1=30 T2=20"), ("M9", 270, "T2=20 T1=30!enh")],
+        "controlled",
+        "no LTP at M6",
+    );
+}
