@@ -155,6 +155,19 @@ fn check_lesions(input: &PatientAssessments, protocol: &Protocol, findings: &mut
         );
     }
 
+    if let Some(first) = bulky.first()
+        && first.role != LesionRole::Target
+    {
+        findings.push(
+            Severity::Warning,
+            None,
+            None,
+            Some(first.lesion_id.as_str()),
+            "the bulky index lesion is not a target lesion (DESIGN.md: it is one of the prespecified targets); its \
+             volumes are still used for tumour burden",
+        );
+    }
+
     // RECIST 1.1 §4.2: at most 5 targets, at most 2 per organ (all nodes are one organ).
     let m = &protocol.eligibility.measurability;
     let targets: Vec<&Lesion> = lesions.iter().filter(|l| l.role == LesionRole::Target).collect();

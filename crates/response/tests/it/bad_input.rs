@@ -138,3 +138,13 @@ fn missing_reads_and_lesions_are_warnings() {
     let a = assess(&patient(LESIONS, &[("BL", -5, "T1=30 T2=20"), ("W8", 56, "T1=20")]));
     check_contains(&a, "warning: reader R1, time point W8 (2026-03-07), lesion T2: not assessed at this time point");
 }
+
+#[test]
+fn a_bulky_index_lesion_that_is_not_a_target() {
+    let a = assess(&patient(
+        &["T1:liver:target", "B1:bone:non_target:bulky"],
+        &[("BL", -5, "T1=30 B1=present"), ("W8", 56, "T1=20 B1=present")],
+    ));
+    check_contains(&a, "warning: lesion B1: the bulky index lesion is not a target lesion");
+    assert_eq!(responses(&a), "PR");
+}

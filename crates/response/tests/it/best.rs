@@ -101,3 +101,20 @@ fn non_target_disease_only() {
     check_with("CR@56 CR@84", true, false, "CR", "confirmed by CR");
     check_with("CR@56 non-CR/non-PD@84", true, false, "non-CR/non-PD", "unconfirmed CR");
 }
+
+#[test]
+fn the_protocol_chooses_confirmation() {
+    use crate::dsl::patient;
+    // PR at W8 not confirmed (SD at W16): unconfirmed best PR, confirmed best SD.
+    let p = patient(&["T1:liver:target"], &[("BL", -5, "T1=50"), ("W8", 56, "T1=30"), ("W16", 112, "T1=40")]);
+    let shipped = Protocol::shipped();
+    let a = cryoseed_response::assess_patient(&p, &shipped);
+    let series = &a.readers[0].recist;
+    assert_eq!(series.best(&shipped.response).response, OverallResponse::Pr);
+    let text = Protocol::default_toml().replace("require_confirmation = false", "require_confirmation = true");
+    let confirming = Protocol::from_toml_str(&text).unwrap();
+    let a = cryoseed_response::assess_patient(&p, &confirming);
+    let series = &a.readers[0].recist;
+    assert_eq!(series.best(&confirming.response).response, OverallResponse::Sd);
+    assert!(series.best(&confirming.response).reason.contains("unconfirmed PR"));
+}
