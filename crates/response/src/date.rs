@@ -44,12 +44,12 @@ impl Date {
 
     /// The date `days` whole days later (negative: earlier).
     pub fn plus_days(self, days: i32) -> Date {
-        Date(self.0 + days)
+        Date(self.0.saturating_add(days))
     }
 
     /// Signed time from `earlier` to `self`.
     pub fn days_since(self, earlier: Date) -> Days {
-        Days(f64::from(self.0 - earlier.0))
+        Days(f64::from(self.0) - f64::from(earlier.0))
     }
 
     /// Year, month, day.
@@ -90,9 +90,10 @@ fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
     era * 146_097 + doe - 719_468
 }
 
-/// Inverse of [`days_from_civil`] (Hinnant, `civil_from_days`).
+/// Inverse of [`days_from_civil`] (Hinnant, `civil_from_days`), in 64-bit so that any day number
+/// (even a saturated one) converts without overflow.
 fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = z + 719_468;
+    let z = i64::from(z) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -100,8 +101,8 @@ fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i32::from(month <= 2);
-    (year, month, day)
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (i32::try_from(year).unwrap_or(i32::MAX), month, day)
 }
 
 #[cfg(test)]
@@ -116,6 +117,8 @@ mod tests {
         assert!(Date::parse("2023-02-29").is_none());
         assert!(Date::parse("2026-1-05").is_none());
         assert!(Date::parse("2026-13-05").is_none());
+        assert_eq!(Date(i32::MAX).plus_days(1), Date(i32::MAX));
+        assert!(!Date(i32::MAX).to_string().is_empty());
         for n in -719_000..2_900_000 {
             if n % 997 == 0 {
                 let d = Date(n);

@@ -35,6 +35,16 @@
 //! and volumes (`volume_ml`, `core_volume_ml`, `margin_volume_ml`, `non_enhancing_percent`) are
 //! optional. New lesions: `{"new_lesion_id": "NL1", "organ": "liver", "equivocal": true}`.
 //! Dates are `YYYY-MM-DD`. Unknown keys are errors (a misspelt flag must not be ignored).
+//!
+//! Required per patient: `patient_id`, `therapy_start` (start of protocol therapy: reference of
+//! the minimum SD duration and the tumour-burden months), `readers` (one or two blinded readers,
+//! reader 1 first), `lesions` and `time_points`; `adjudication` is optional. Per lesion: `lesion_id`,
+//! `role` (`target` | `non_target`), `organ` (the cryoseed organ names: `liver`, `lung`,
+//! `lymph_node` — measured in short axis —, `bone`, `soft_tissue`, `pelvis`, `kidney`, …);
+//! optional `treated_on` (date of protocol local therapy: the lesion is followed for local
+//! tumour progression) and `bulky_index`. Per time point: `label`, `date`, `reads` (one per
+//! reader; the earliest time point is the baseline). A document may hold any number of patients;
+//! reader agreement is computed over all of them.
 
 use crate::date::Date;
 use crate::error::ResponseError;

@@ -175,3 +175,63 @@ proptest! {
         prop_assert_eq!(fa, fb);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Corrupted records (negative and non-finite diameters, unknown and duplicated codes, equal
+    /// and reversed dates, dropped baselines, unknown readers) never panic, are assessed
+    /// deterministically, and a duplicated lesion code always comes back as a finding.
+    #[test]
+    fn bad_input_never_panics(seed in any::<u64>(), corruption_seed in any::<u64>()) {
+        let protocol = Protocol::shipped();
+        let mut patient = random_patient(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(corruption_seed);
+        let mut duplicated = false;
+        for _ in 0..rng.random_range(1..6) {
+            let tp = rng.random_range(0..patient.time_points.len());
+            match rng.random_range(0..8) {
+                0 => {
+                    let size = -rng.random_range(0.1..50.0);
+                    if let Some(read) = patient.time_points[tp].reads.first_mut() {
+                        let i = rng.random_range(0..read.observations.len());
+                        read.observations[i].status = LesionStatus::Measured(Mm(size));
+                    }
+                }
+                1 => {
+                    if let Some(read) = patient.time_points[tp].reads.first_mut() {
+                        read.observations.push(Observation::new(id("GHOST"), LesionStatus::Measured(Mm(12.0))));
+                    }
+                }
+                2 => {
+                    let copy = patient.lesions[0].clone();
+                    patient.lesions.push(copy);
+                    duplicated = true;
+                }
+                3 => {
+                    let other = rng.random_range(0..patient.time_points.len());
+                    patient.time_points[tp].date = patient.time_points[other].date;
+                }
+                4 => patient.time_points.reverse(),
+                5 => patient.time_points[0].reads.clear(),
+                6 => {
+                    if let Some(read) = patient.time_points[tp].reads.first_mut() {
+                        read.reader = reader("R9");
+                    }
+                }
+                _ => {
+                    let pick = rng.random_range(0..100usize);
+                    if let Some(read) = patient.time_points[tp].reads.last_mut() {
+                        let i = pick % read.observations.len();
+                        read.observations[i].status = LesionStatus::Split(vec![Mm(f64::NAN)]);
+                    }
+                }
+            }
+        }
+        let assessment = assess_patient(&patient, &protocol);
+        prop_assert_eq!(&assessment, &assess_patient(&patient, &protocol));
+        if duplicated {
+            prop_assert!(assessment.findings.iter().any(|f| f.message.contains("lesion id listed twice")));
+        }
+    }
+}
