@@ -34,6 +34,8 @@ enum Command {
     Features(commands::features::Args),
     /// Run the trial on a seeded synthetic cohort and print a summary (the README's main job).
     Demo(commands::demo::Args),
+    /// Assess response from readers' measurements: RECIST 1.1, local progression, adjudication, burden.
+    Response(commands::response::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +70,9 @@ fn main() -> ExitCode {
         }
         Command::Demo(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::demo::run(&args, &p))
+        }
+        Command::Response(args) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::response::run(&args, &p))
         }
     };
     match result {

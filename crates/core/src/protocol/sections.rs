@@ -568,10 +568,34 @@ pub struct ResponseRules {
     pub lcr_assessment_months: Months,
     /// Local control rate: half-width of the assessment window (± this), days.
     pub lcr_window_days: Days,
+    /// Tumour burden: an assessment counts for a protocol time point (`endpoints.tumour_burden_months`)
+    /// when it lies within ± this many days of it.
+    pub tumour_burden_window_days: Days,
+    /// The RECIST 1.1 response thresholds.
+    pub recist: RecistThresholds,
     /// When two blinded readers go to adjudication.
     pub adjudication: AdjudicationTriggers,
     /// Imaging assessment schedule.
     pub schedule: AssessmentSchedule,
+}
+
+/// `[response.recist]`: the response thresholds of RECIST 1.1 (Eisenhauer et al., Eur J Cancer
+/// 2009;45:228–247). They are the published standard, not trial choices, but live in the protocol
+/// so that every verdict can name the numbers it applied and a protocol could adopt a variant.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecistThresholds {
+    /// Partial response: the target sum is at least this far below the baseline sum, % (§4.3.1).
+    pub partial_response_min_decrease_percent: Percent,
+    /// Progression: the target sum is at least this far above the nadir, % (§4.3.1) ...
+    pub progression_min_increase_percent: Percent,
+    /// ... and at least this much larger in absolute terms, mm (§4.3.1).
+    pub progression_min_increase_mm: Mm,
+    /// A lymph node whose short axis is below this is normal (target CR, non-target CR), mm
+    /// (§3.1, §4.3.1).
+    pub node_normal_short_axis_mm: Mm,
+    /// The value recorded for a lesion that is present but too small to measure, mm (§4.3.2).
+    pub too_small_to_measure_mm: Mm,
 }
 
 /// `[response.adjudication]`: reader discordance that sends a time point to the adjudicator.

@@ -484,6 +484,18 @@ fn response(c: &mut Checker, r: &ResponseRules) {
             ),
         );
     }
+    c.non_negative("tumour_burden_window_days", r.tumour_burden_window_days.value());
+    let recist = &r.recist;
+    c.closed(
+        "recist.partial_response_min_decrease_percent",
+        recist.partial_response_min_decrease_percent.value(),
+        0.0,
+        100.0,
+    );
+    c.positive("recist.progression_min_increase_percent", recist.progression_min_increase_percent.value());
+    c.non_negative("recist.progression_min_increase_mm", recist.progression_min_increase_mm.value());
+    c.positive("recist.node_normal_short_axis_mm", recist.node_normal_short_axis_mm.value());
+    c.positive("recist.too_small_to_measure_mm", recist.too_small_to_measure_mm.value());
     let max_difference = r.adjudication.max_target_sum_difference_percent.value();
     c.positive("adjudication.max_target_sum_difference_percent", max_difference);
 

@@ -7,8 +7,8 @@ use cryoseed_core::{Celsius, CriticalOar, Ecog, Gy, LesionSite, Minutes, Ml, Mm,
 /// The shipped protocol's identity. A change to a value in `protocol.toml` changes the hash: bump
 /// `protocol.version` (results recorded under the old version must stay attributable) and update
 /// both here.
-const SHIPPED_VERSION: &str = "1.0.0";
-const SHIPPED_HASH: &str = "3becc452bdaed5680a7238e44ec6ce25db060e5b37a61d0fecd77db0ea15690a";
+const SHIPPED_VERSION: &str = "1.1.0";
+const SHIPPED_HASH: &str = "6a4c4089323d32fdeeef50d4e219010ceaa0c2409c6b0956fddff14051299084";
 
 /// Applies text replacements to the shipped `protocol.toml` (each `from` must occur exactly once).
 fn edit(edits: &[(&str, &str)]) -> String {
@@ -90,7 +90,17 @@ fn range_errors_name_the_key_and_the_value() {
     );
     check(&[("max_probes = 8", "max_probes = 0")], "cryo.max_probes: must be >= 1, got 0");
     check(
-        &[("version = \"1.0.0\"", "version = \"1.0\"")],
+        &[
+            ("partial_response_min_decrease_percent = 30.0", "partial_response_min_decrease_percent = 130.0"),
+            ("too_small_to_measure_mm = 5.0", "too_small_to_measure_mm = 0.0"),
+            ("tumour_burden_window_days = 28.0", "tumour_burden_window_days = -1.0"),
+        ],
+        "response.tumour_burden_window_days: must be >= 0, got -1\n\
+         response.recist.partial_response_min_decrease_percent: must be in [0, 100], got 130\n\
+         response.recist.too_small_to_measure_mm: must be > 0, got 0",
+    );
+    check(
+        &[("version = \"1.1.0\"", "version = \"1.0\"")],
         r#"protocol.version: must be MAJOR.MINOR.PATCH (e.g. "1.0.0"), got "1.0""#,
     );
     check(
@@ -326,7 +336,7 @@ fn hash_display_short_and_parse() {
 #[test]
 fn canonical_form_is_compact_json_in_declaration_order() {
     let json = Protocol::shipped().to_canonical_json();
-    assert!(json.starts_with(r#"{"protocol":{"name":"cryoseed-phase2","version":"1.0.0","#), "{json}");
+    assert!(json.starts_with(r#"{"protocol":{"name":"cryoseed-phase2","version":"1.1.0","#), "{json}");
     assert!(json.contains(r#""zoning":{"core_depth_mm":10.0,"#), "{json}");
     assert!(json.contains(r#""ecog":{"min":0,"max":2},"min_metastatic_lesions":3,"#), "{json}");
     assert!(!json.contains('\n'));
