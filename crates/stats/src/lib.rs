@@ -1,0 +1,42 @@
+//! `cryoseed-stats`: the trial's statistics engine — survival (Kaplan–Meier, log-rank, Cox,
+//! competing risks), proportions and clustered binary outcomes, and power — as pure functions
+//! validated against R `survival` conventions and lifelines / statsmodels / SciPy.
+//!
+//! Main types and how they connect:
+//! - [`SurvivalData`] (validated times and event flags) feeds [`kaplan_meier`] →
+//!   [`KaplanMeier`] (table, [`KaplanMeier::quantile`], [`KaplanMeier::landmarks`],
+//!   [`KaplanMeier::rmst`]), [`logrank_test`] and, with [`Covariates`], [`fit_cox`] → [`CoxFit`].
+//!
+//! Key design decision: every estimator states which reference convention it follows (R's
+//! `survival`, lifelines, statsmodels or SciPy) where they differ, and the integration tests hold
+//! it to that package's output on public data sets to 1e-6 relative. The crate does no I/O and
+//! holds no global state; times are in the data's own unit (survival data sets come in days,
+//! weeks or months), and whatever is random takes an explicit seed.
+//!
+//! ```
+//! use cryoseed_stats::{SurvivalData, kaplan_meier};
+//! use cryoseed_core::protocol::KmCiTransform;
+//!
+//! let data = SurvivalData::new(vec![1.0, 2.0, 2.0, 3.0, 4.0], vec![true, true, false, true, false]).unwrap();
+//! let km = kaplan_meier(&data, KmCiTransform::LogLog, 0.95).unwrap();
+//! assert_eq!(km.table.len(), 4);
+//! assert!((km.table[1].survival - 0.6).abs() < 1e-12);
+//! assert_eq!(km.median().time, Some(3.0));
+//! ```
+
+// Index loops mirror the subscripts of the formulas they implement (Σⱼ xᵢⱼ βⱼ, Vₖₗ…).
+#![allow(clippy::needless_range_loop)]
+
+pub mod cox;
+pub mod data;
+pub mod dist;
+pub mod error;
+pub mod km;
+pub mod linalg;
+pub mod logrank;
+
+pub use cox::{ChiSquareTest, Covariates, CoxCoefficient, CoxConfig, CoxFit, fit_cox, harrell_c};
+pub use data::SurvivalData;
+pub use error::{Result, StatsError};
+pub use km::{KaplanMeier, KmRow, Rmst, SurvivalEstimate, SurvivalQuantile, kaplan_meier, survival_ci};
+pub use logrank::{LogRankGroup, LogRankTest, LogRankWeight, logrank_test};
