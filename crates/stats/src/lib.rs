@@ -27,16 +27,25 @@
 // Index loops mirror the subscripts of the formulas they implement (Σⱼ xᵢⱼ βⱼ, Vₖₗ…).
 #![allow(clippy::needless_range_loop)]
 
+pub mod binary;
 pub mod cox;
 pub mod data;
 pub mod dist;
 pub mod error;
+pub mod glm;
 pub mod km;
 pub mod linalg;
 pub mod logrank;
 
+pub use binary::{
+    CmhTest, FisherTest, Interval, agresti_coull, clopper_pearson, cochran_mantel_haenszel, fisher_exact,
+    newcombe_difference, wilson,
+};
 pub use cox::{ChiSquareTest, Covariates, CoxCoefficient, CoxConfig, CoxFit, fit_cox, harrell_c};
 pub use data::SurvivalData;
 pub use error::{Result, StatsError};
+pub use glm::{
+    BootstrapSummary, GeeFit, GeeLink, GlmCoefficient, LogisticFit, cluster_bootstrap, fit_gee, fit_logistic,
+};
 pub use km::{KaplanMeier, KmRow, Rmst, SurvivalEstimate, SurvivalQuantile, kaplan_meier, survival_ci};
 pub use logrank::{LogRankGroup, LogRankTest, LogRankWeight, logrank_test};

@@ -3,8 +3,10 @@
 //! JSON file) on the public data sets in `tests/data/` (see `tests/data/README.md` and
 //! `PROVENANCE.json`).
 
+mod binary;
 mod cox;
 mod dist;
+mod glm;
 mod km;
 mod logrank;
 
