@@ -28,6 +28,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod binary;
+pub mod cif;
 pub mod cox;
 pub mod data;
 pub mod dist;
@@ -41,6 +42,7 @@ pub use binary::{
     CmhTest, FisherTest, Interval, agresti_coull, clopper_pearson, cochran_mantel_haenszel, fisher_exact,
     newcombe_difference, wilson,
 };
+pub use cif::{CifRow, CompetingRisksData, CumulativeIncidence, GrayTest, aalen_johansen, gray_test};
 pub use cox::{ChiSquareTest, Covariates, CoxCoefficient, CoxConfig, CoxFit, fit_cox, harrell_c};
 pub use data::SurvivalData;
 pub use error::{Result, StatsError};

@@ -4,6 +4,7 @@
 //! `PROVENANCE.json`).
 
 mod binary;
+mod cif;
 mod cox;
 mod dist;
 mod glm;
