@@ -37,6 +37,7 @@ pub mod glm;
 pub mod km;
 pub mod linalg;
 pub mod logrank;
+pub mod power;
 
 pub use binary::{
     CmhTest, FisherTest, Interval, agresti_coull, clopper_pearson, cochran_mantel_haenszel, fisher_exact,
@@ -51,3 +52,6 @@ pub use glm::{
 };
 pub use km::{KaplanMeier, KmRow, Rmst, SurvivalEstimate, SurvivalQuantile, kaplan_meier, survival_ci};
 pub use logrank::{LogRankGroup, LogRankTest, LogRankWeight, logrank_test};
+pub use power::{
+    PowerSimulation, TrialDesign, probability_of_event, schoenfeld_events, schoenfeld_power, simulate_power,
+};

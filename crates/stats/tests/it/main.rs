@@ -10,6 +10,7 @@ mod dist;
 mod glm;
 mod km;
 mod logrank;
+mod power;
 
 use serde_json::Value;
 
