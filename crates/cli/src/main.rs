@@ -34,6 +34,9 @@ enum Command {
     Features(commands::features::Args),
     /// Run the trial on a seeded synthetic cohort and print a summary (the README's main job).
     Demo(commands::demo::Args),
+    /// Statistics on a CSV file (survival, proportions, clustered binary outcomes, power), as JSON.
+    #[command(subcommand)]
+    Stats(commands::stats::StatsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +71,9 @@ fn main() -> ExitCode {
         }
         Command::Demo(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::demo::run(&args, &p))
+        }
+        Command::Stats(command) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::stats::run(&command, &p))
         }
     };
     match result {

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod features;
 pub mod phantom;
 pub mod protocol;
+pub mod stats;
 
 use anyhow::{Context, anyhow};
 use cryoseed_core::protocol::Protocol;
