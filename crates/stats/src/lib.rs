@@ -5,7 +5,14 @@
 //! Main types and how they connect:
 //! - [`SurvivalData`] (validated times and event flags) feeds [`kaplan_meier`] →
 //!   [`KaplanMeier`] (table, [`KaplanMeier::quantile`], [`KaplanMeier::landmarks`],
-//!   [`KaplanMeier::rmst`]), [`logrank_test`] and, with [`Covariates`], [`fit_cox`] → [`CoxFit`].
+//!   [`KaplanMeier::rmst`]), [`logrank_test`] and, with [`Covariates`], [`fit_cox`] → [`CoxFit`];
+//! - [`CompetingRisksData`] feeds [`aalen_johansen`] and [`gray_test`];
+//! - counts feed the proportion intervals ([`clopper_pearson`], [`wilson`], [`agresti_coull`],
+//!   [`newcombe_difference`]), [`fisher_exact`] and [`cochran_mantel_haenszel`]; a 0/1 outcome
+//!   with [`Covariates`] feeds [`fit_logistic`] and, with clusters, [`fit_gee`] and
+//!   [`cluster_bootstrap`];
+//! - [`TrialDesign`] (from the protocol) feeds [`simulate_power`]; [`schoenfeld_events`] and
+//!   [`schoenfeld_power`] are the closed forms.
 //!
 //! Key design decision: every estimator states which reference convention it follows (R's
 //! `survival`, lifelines, statsmodels or SciPy) where they differ, and the integration tests hold
