@@ -1,6 +1,7 @@
 //! Cox proportional hazards regression: Efron or Breslow ties, strata, Newton–Raphson with
 //! step-halving, model-based and robust (sandwich, clustered) variance, Wald / likelihood-ratio /
-//! score tests, hazard ratios and Harrell's concordance.
+//! score tests, hazard ratios, Harrell's concordance, scaled Schoenfeld residuals and the
+//! proportional-hazards test.
 //!
 //! Conventions (checked against lifelines 0.30 `CoxPHFitter` and statsmodels 0.15 `PHReg`):
 //! - covariates are centred internally (β is unchanged, the arithmetic is stabler);
@@ -137,6 +138,10 @@ pub struct CoxFit {
     pub coefficients: Vec<CoxCoefficient>,
     /// Variance matrix of β̂ used for inference (robust if clustered/robust).
     pub variance: Matrix,
+    /// Model-based variance I(β̂)⁻¹ (scales the Schoenfeld residuals).
+    pub model_variance: Matrix,
+    /// Tie handling of the fit.
+    pub ties: CoxTies,
     /// Maximised log partial likelihood.
     pub log_likelihood: f64,
     /// Log partial likelihood at β = 0.
@@ -539,6 +544,8 @@ pub fn fit_cox(
     Ok(CoxFit {
         coefficients,
         variance,
+        model_variance: model_var,
+        ties: config.ties,
         log_likelihood: ll,
         null_log_likelihood: ll0,
         lr_test: ChiSquareTest { chi2: lr, df, p_value: chi2_sf(lr, df as f64) },
@@ -648,4 +655,195 @@ impl Fenwick {
     fn total(&self) -> u64 {
         self.total
     }
+}
+
+/// Time scale g(t) on which the proportional-hazards test looks for a trend in β(t).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhTransform {
+    /// g(t) = t.
+    Identity,
+    /// g(t) = log t.
+    Log,
+    /// g(t) = 1 − Ŝ(t), Ŝ the Kaplan–Meier estimate of all the data (R `cox.zph`'s default
+    /// scale).
+    Km,
+    /// g(t) = rank of t among the event times (ties share their average rank).
+    Rank,
+}
+
+/// Scaled Schoenfeld residuals of one event: r*ₖ = β̂ + d V̂ rₖ (Grambsch & Therneau 1994).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchoenfeldResidual {
+    /// Event time.
+    pub time: f64,
+    /// Index of the observation in the input order.
+    pub observation: usize,
+    /// Scaled residual per covariate (plotted against g(t), it traces β(t)).
+    pub scaled: Vec<f64>,
+}
+
+/// Per-covariate and global proportional-hazards tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhTest {
+    /// Time scale used.
+    pub transform: PhTransform,
+    /// Per covariate: name and its 1-degree-of-freedom test.
+    pub terms: Vec<(String, ChiSquareTest)>,
+    /// Global test over all covariates.
+    pub global: ChiSquareTest,
+    /// The scaled Schoenfeld residuals, one per event.
+    pub residuals: Vec<SchoenfeldResidual>,
+}
+
+/// Schoenfeld (1982) residuals at β: for an event at t with d tied events,
+/// rᵢ = xᵢ − x̄(t), x̄ the risk-set mean (for Efron, averaged over the d fractions l/d, as
+/// lifelines and R). Returned in sorted order with their sorted row index.
+fn schoenfeld_raw(prep: &Prepared, groups: &[(usize, usize)], beta: &[f64], ties: CoxTies) -> Vec<(usize, Vec<f64>)> {
+    let p = prep.p;
+    let mut out = Vec::new();
+    let mut s0 = 0.0;
+    let mut s1 = vec![0.0; p];
+    let mut stratum_end = usize::MAX;
+    for &(a, b) in groups {
+        if stratum_end == usize::MAX || a >= stratum_end {
+            stratum_end = *prep.strata_bounds.iter().find(|&&e| e > a).unwrap_or(&prep.time.len());
+            s0 = 0.0;
+            s1.iter_mut().for_each(|v| *v = 0.0);
+        }
+        let (mut a0, mut a1, mut d) = (0.0, vec![0.0; p], 0usize);
+        for k in a..b {
+            let x = prep.row(k);
+            let r = dot(x, beta).exp();
+            s0 += r;
+            for j in 0..p {
+                s1[j] += r * x[j];
+            }
+            if prep.event[k] {
+                d += 1;
+                a0 += r;
+                for j in 0..p {
+                    a1[j] += r * x[j];
+                }
+            }
+        }
+        if d == 0 {
+            continue;
+        }
+        let mut mean = vec![0.0; p];
+        let fractions: Vec<f64> = match ties {
+            CoxTies::Efron => (0..d).map(|l| l as f64 / d as f64).collect(),
+            CoxTies::Breslow => vec![0.0],
+        };
+        for f in &fractions {
+            let den = s0 - f * a0;
+            for j in 0..p {
+                mean[j] += (s1[j] - f * a1[j]) / den / fractions.len() as f64;
+            }
+        }
+        for k in a..b {
+            if prep.event[k] {
+                out.push((k, prep.row(k).iter().zip(&mean).map(|(x, m)| x - m).collect()));
+            }
+        }
+    }
+    out
+}
+
+/// The Grambsch & Therneau (1994) test of proportional hazards in the form lifelines and R
+/// `survival` before 3.0 compute it: with gₖ the transformed event times and r*ₖ the scaled
+/// Schoenfeld residuals, covariate j has Tⱼ = (Σₖ (gₖ − ḡ) r*ₖⱼ)² / (d V̂ⱼⱼ Σₖ (gₖ − ḡ)²) and the
+/// global test T = uᵀ V̂⁻¹ u / (d Σₖ (gₖ − ḡ)²), u = Σₖ (gₖ − ḡ) r*ₖ; χ² with 1 and p degrees of
+/// freedom. V̂ is the model-based variance of `fit`, which must come from the same `data`, `x`
+/// and `strata`.
+pub fn proportional_hazards_test(
+    data: &SurvivalData,
+    x: &Covariates,
+    strata: Option<&[String]>,
+    fit: &CoxFit,
+    transform: PhTransform,
+) -> Result<PhTest> {
+    let n = data.len();
+    if x.len() != n {
+        return Err(StatsError::LengthMismatch { what: "covariates", expected: n, found: x.len() });
+    }
+    let p = x.width();
+    if fit.coefficients.len() != p {
+        return Err(StatsError::InvalidParameter {
+            name: "fit",
+            problem: "fitted to a different set of covariates".into(),
+        });
+    }
+    let strata_codes = codes(strata, n, "strata")?.unwrap_or_else(|| vec![0; n]);
+    let prep = Prepared::new(data, x, &strata_codes);
+    let groups = prep.tie_groups();
+    let beta: Vec<f64> = fit.coefficients.iter().map(|c| c.coef).collect();
+    let raw = schoenfeld_raw(&prep, &groups, &beta, fit.ties);
+    let d = raw.len();
+    if d < 2 {
+        return Err(StatsError::NotEstimable("proportional-hazards test: fewer than two events".into()));
+    }
+    let v = &fit.model_variance;
+    let times: Vec<f64> = raw.iter().map(|(k, _)| prep.time[*k]).collect();
+    let g: Vec<f64> = match transform {
+        PhTransform::Identity => times.clone(),
+        PhTransform::Log => {
+            if let Some(t) = times.iter().find(|&&t| t <= 0.0) {
+                return Err(StatsError::InvalidParameter {
+                    name: "transform",
+                    problem: format!("log of event time {t}"),
+                });
+            }
+            times.iter().map(|t| t.ln()).collect()
+        }
+        PhTransform::Km => {
+            let km = crate::km::kaplan_meier(data, cryoseed_core::protocol::KmCiTransform::Plain, 0.95)?;
+            times.iter().map(|&t| 1.0 - km.survival_at(t).survival).collect()
+        }
+        PhTransform::Rank => {
+            let mut sorted = times.clone();
+            sorted.sort_by(f64::total_cmp);
+            times
+                .iter()
+                .map(|t| {
+                    let lo = sorted.partition_point(|v| v < t);
+                    let hi = sorted.partition_point(|v| v <= t);
+                    (lo + hi + 1) as f64 / 2.0
+                })
+                .collect()
+        }
+    };
+    let gbar = g.iter().sum::<f64>() / d as f64;
+    let ss: f64 = g.iter().map(|x| (x - gbar) * (x - gbar)).sum();
+    let df = d as f64;
+    let residuals: Vec<SchoenfeldResidual> = raw
+        .iter()
+        .map(|(k, r)| {
+            let vr = v.mul_vec(r);
+            SchoenfeldResidual {
+                time: prep.time[*k],
+                observation: prep.original[*k],
+                scaled: (0..p).map(|j| beta[j] + df * vr[j]).collect(),
+            }
+        })
+        .collect();
+    let mut u = vec![0.0; p];
+    for (res, gk) in residuals.iter().zip(&g) {
+        for j in 0..p {
+            u[j] += (gk - gbar) * (res.scaled[j] - beta[j]);
+        }
+    }
+    let terms = (0..p)
+        .map(|j| {
+            let chi2 = u[j] * u[j] / (df * v.at(j, j) * ss);
+            (x.names()[j].clone(), ChiSquareTest { chi2, df: 1, p_value: chi2_sf(chi2, 1.0) })
+        })
+        .collect();
+    let vinv = v.inverse_spd().ok_or_else(|| StatsError::Singular("model variance is singular".into()))?;
+    let global = quad_form(&vinv, &u) / (df * ss);
+    Ok(PhTest {
+        transform,
+        terms,
+        global: ChiSquareTest { chi2: global, df: p, p_value: chi2_sf(global, p as f64) },
+        residuals,
+    })
 }

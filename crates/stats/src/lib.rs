@@ -51,7 +51,10 @@ pub use binary::{
     newcombe_difference, wilson,
 };
 pub use cif::{CifRow, CompetingRisksData, CumulativeIncidence, GrayTest, aalen_johansen, gray_test};
-pub use cox::{ChiSquareTest, Covariates, CoxCoefficient, CoxConfig, CoxFit, fit_cox, harrell_c};
+pub use cox::{
+    ChiSquareTest, Covariates, CoxCoefficient, CoxConfig, CoxFit, PhTest, PhTransform, SchoenfeldResidual, fit_cox,
+    harrell_c, proportional_hazards_test,
+};
 pub use data::SurvivalData;
 pub use error::{Result, StatsError};
 pub use glm::{

@@ -20,7 +20,7 @@ pub enum StatsCommand {
     Km(KmArgs),
     /// Log-rank (or Fleming–Harrington weighted) test across groups, optionally stratified.
     Logrank(LogrankArgs),
-    /// Cox proportional hazards regression (Efron or Breslow ties, strata, robust SE).
+    /// Cox proportional hazards regression (Efron or Breslow ties, strata, robust SE, PH test).
     Cox(CoxArgs),
     /// Aalen–Johansen cumulative incidence of one cause, and Gray's test across groups.
     Cif(CifArgs),
@@ -108,6 +108,10 @@ pub struct CoxArgs {
     /// Robust standard errors with each row its own cluster.
     #[arg(long)]
     robust: bool,
+    /// Also test proportional hazards (Grambsch–Therneau, scaled Schoenfeld residuals) on this
+    /// time scale: km (1 − KM), rank, identity or log.
+    #[arg(long, value_name = "SCALE", value_parser = ["km", "rank", "identity", "log"])]
+    ph_test: Option<String>,
     /// Confidence level of hazard-ratio intervals (default: the protocol's analysis.ci_level).
     #[arg(long, value_name = "LEVEL")]
     level: Option<f64>,
@@ -602,6 +606,23 @@ struct CoxDoc {
     tests: CoxTestsDoc,
     converged: bool,
     warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ph_test: Option<PhTestDoc>,
+}
+
+#[derive(Serialize)]
+struct PhTestDoc {
+    time_scale: String,
+    terms: Vec<PhTermDoc>,
+    global: TestDoc,
+}
+
+#[derive(Serialize)]
+struct PhTermDoc {
+    name: String,
+    chi2: f64,
+    df: usize,
+    p_value: f64,
 }
 
 #[derive(Serialize)]
@@ -646,6 +667,27 @@ fn cox(args: &CoxArgs, protocol: &Protocol) -> anyhow::Result<()> {
     };
     let config = st::CoxConfig { ties, level: level_or(args.level, protocol)?, ..st::CoxConfig::default() };
     let fit = st::fit_cox(&data, &x, strata.as_deref(), cluster.as_deref(), args.robust, &config)?;
+    let ph_test = match args.ph_test.as_deref() {
+        None => None,
+        Some(scale) => {
+            let transform = match scale {
+                "rank" => st::PhTransform::Rank,
+                "identity" => st::PhTransform::Identity,
+                "log" => st::PhTransform::Log,
+                _ => st::PhTransform::Km,
+            };
+            let t = st::proportional_hazards_test(&data, &x, strata.as_deref(), &fit, transform)?;
+            Some(PhTestDoc {
+                time_scale: scale.to_owned(),
+                terms: t
+                    .terms
+                    .into_iter()
+                    .map(|(name, c)| PhTermDoc { name, chi2: c.chi2, df: c.df, p_value: c.p_value })
+                    .collect(),
+                global: test_doc(t.global),
+            })
+        }
+    };
     output::json(&CoxDoc {
         coefficients: fit
             .coefficients
@@ -673,6 +715,7 @@ fn cox(args: &CoxArgs, protocol: &Protocol) -> anyhow::Result<()> {
         },
         converged: fit.converged,
         warnings: fit.warnings,
+        ph_test,
     })
 }
 

@@ -81,6 +81,8 @@ fn logrank_and_cox_agree_with_the_oracles() {
         "fin,age,race,wexp,mar,paro,prio",
         "--ties",
         "efron",
+        "--ph-test",
+        "km",
     ]);
     let f = fixture("cox.json");
     let want = f["cases"].as_array().unwrap().iter().find(|c| c["label"] == "rossi efron").unwrap();
@@ -91,6 +93,8 @@ fn logrank_and_cox_agree_with_the_oracles() {
         assert!(c["hr"].as_f64().unwrap() > 0.0 && c["z"].is_number() && c["p_value"].is_number());
     }
     close(&cox["log_likelihood"], &want["log_likelihood"], "loglik");
+    assert_eq!(cox["ph_test"]["terms"][1]["name"], "age");
+    close(&cox["ph_test"]["terms"][1]["chi2"], &want["ph_test"]["km"]["chi2"][1], "PH test age (km)");
     close(&cox["concordance"], &want["concordance"], "concordance");
     assert_eq!(cox["n"], 432);
     assert_eq!(cox["events"], 114);

@@ -1,11 +1,15 @@
 //! Cox regression against lifelines 0.30 `CoxPHFitter` (Efron, model-based SE, concordance) and
 //! statsmodels 0.15 `PHReg` (Breslow, strata, robust sandwich with groups). The score test's
-//! reference is Uᵀ(−H)⁻¹U from statsmodels' own gradient and Hessian at β = 0. Tolerance 1e-6
+//! reference is Uᵀ(−H)⁻¹U from statsmodels' own gradient and Hessian at β = 0; the
+//! proportional-hazards test is lifelines' `proportional_hazard_test` (identity, log and km time
+//! scales; the global statistic from lifelines' scaled residuals, see make_fixtures.py). Tolerance 1e-6
 //! relative everywhere (both references converge far below that; see make_fixtures.py).
 
 use crate::{check, events, fixture, floats, strings};
 use cryoseed_core::protocol::CoxTies;
-use cryoseed_stats::{Covariates, CoxConfig, StatsError, SurvivalData, fit_cox};
+use cryoseed_stats::{
+    Covariates, CoxConfig, PhTransform, StatsError, SurvivalData, fit_cox, proportional_hazards_test,
+};
 use serde_json::Value;
 
 const TOL: f64 = 1e-6;
@@ -58,6 +62,25 @@ fn cox_matches_lifelines_and_statsmodels() {
         if !case["concordance"].is_null() {
             check(&format!("{label} concordance"), Some(fit.concordance), &case["concordance"], TOL);
         }
+        if let Some(ph) = case.get("ph_test") {
+            for (key, transform) in
+                [("identity", PhTransform::Identity), ("log", PhTransform::Log), ("km", PhTransform::Km)]
+            {
+                let test = proportional_hazards_test(&data, &x, strata.as_deref(), &fit, transform).unwrap();
+                for (j, (name, t)) in test.terms.iter().enumerate() {
+                    check(&format!("{label} PH {key} {name} chi2"), Some(t.chi2), &ph[key]["chi2"][j], TOL);
+                    check(&format!("{label} PH {key} {name} p"), Some(t.p_value), &ph[key]["p_value"][j], TOL);
+                }
+                check(&format!("{label} PH {key} global"), Some(test.global.chi2), &ph[key]["global_chi2"], TOL);
+                check(
+                    &format!("{label} PH {key} global p"),
+                    Some(test.global.p_value),
+                    &ph[key]["global_p_value"],
+                    TOL,
+                );
+                assert_eq!(test.residuals.len(), fit.events);
+            }
+        }
         assert_eq!(fit.n as u64, case["n"].as_u64().unwrap());
         assert_eq!(fit.events as u64, case["events"].as_u64().unwrap());
     }
@@ -100,4 +123,25 @@ fn clusters_of_size_one_equal_the_robust_fit() {
     for (p, q) in a.coefficients.iter().zip(&b.coefficients) {
         assert!((p.se - q.se).abs() < 1e-12 * p.se);
     }
+}
+
+#[test]
+fn rank_ph_test_is_invariant_to_monotone_time_changes() {
+    // No package computes the tie-averaged rank scale (lifelines breaks tied ranks by row order),
+    // so check its defining property: Cox fits and event ranks ignore monotone time changes.
+    let f = fixture("cox.json");
+    let case = f["cases"].as_array().unwrap().iter().find(|c| c["label"] == "rossi efron").unwrap();
+    let x = covariates(case);
+    let time = floats(&case["time"]);
+    let squared: Vec<f64> = time.iter().map(|t| t * t + 3.0).collect();
+    let test = |t: Vec<f64>| {
+        let data = SurvivalData::new(t, events(&case["event"])).unwrap();
+        let fit = fit_cox(&data, &x, None, None, false, &CoxConfig::default()).unwrap();
+        proportional_hazards_test(&data, &x, None, &fit, PhTransform::Rank).unwrap()
+    };
+    let (a, b) = (test(time), test(squared));
+    for ((_, p), (_, q)) in a.terms.iter().zip(&b.terms) {
+        assert!((p.chi2 - q.chi2).abs() < 1e-9 * p.chi2.max(1.0));
+    }
+    assert!((a.global.chi2 - b.global.chi2).abs() < 1e-9 * a.global.chi2);
 }
