@@ -57,6 +57,8 @@ fn cox_matches_lifelines_and_statsmodels() {
         );
         check(&format!("{label} LR chi2"), Some(fit.lr_test.chi2), &case["lr_test"]["chi2"], TOL);
         check(&format!("{label} LR p"), Some(fit.lr_test.p_value), &case["lr_test"]["p_value"], TOL);
+        check(&format!("{label} Wald chi2"), Some(fit.wald_test.chi2), &case["wald_test"]["chi2"], TOL);
+        check(&format!("{label} Wald p"), Some(fit.wald_test.p_value), &case["wald_test"]["p_value"], TOL);
         check(&format!("{label} score chi2"), Some(fit.score_test.chi2), &case["score_test"]["chi2"], TOL);
         check(&format!("{label} score p"), Some(fit.score_test.p_value), &case["score_test"]["p_value"], TOL);
         if !case["concordance"].is_null() {
