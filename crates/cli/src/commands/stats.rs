@@ -54,7 +54,8 @@ pub struct KmArgs {
     /// Column defining groups: one curve per distinct value (sorted as text).
     #[arg(long, value_name = "COL")]
     group: Option<String>,
-    /// Confidence interval transform (default: the protocol's analysis.km_ci_transform).
+    /// Pointwise CI transform: log-log (lifelines' and SAS's default), log (R survfit's default)
+    /// or plain (R conf.type = "plain"). Default: the protocol's analysis.km_ci_transform.
     #[arg(long, value_name = "TYPE", value_parser = ["log-log", "log", "plain"])]
     conf_type: Option<String>,
     /// Confidence level (default: the protocol's analysis.ci_level).

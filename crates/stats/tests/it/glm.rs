@@ -66,6 +66,7 @@ fn gee_matches_statsmodels() {
             let at = format!("{label} {}", c.name);
             check(&format!("{at} coef"), Some(c.coef), &case["coef"][j], TOL);
             check(&format!("{at} robust se"), Some(c.se), &case["se"][j], TOL);
+            check(&format!("{at} z"), Some(c.z), &case["z"][j], TOL);
             check(&format!("{at} p"), Some(c.p_value), &case["p_value"][j], TOL);
             check(&format!("{at} lower"), Some(c.ci.0), &case["ci"][j][0], TOL);
             check(&format!("{at} upper"), Some(c.ci.1), &case["ci"][j][1], TOL);
