@@ -36,6 +36,9 @@ enum Command {
     Demo(commands::demo::Args),
     /// Assess response from readers' measurements: RECIST 1.1, local progression, adjudication, burden.
     Response(commands::response::Args),
+    /// Statistics on a CSV file (survival, proportions, clustered binary outcomes, power), as JSON.
+    #[command(subcommand)]
+    Stats(commands::stats::StatsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +76,9 @@ fn main() -> ExitCode {
         }
         Command::Response(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::response::run(&args, &p))
+        }
+        Command::Stats(command) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::stats::run(&command, &p))
         }
     };
     match result {

@@ -5,6 +5,7 @@ pub mod features;
 pub mod phantom;
 pub mod protocol;
 pub mod response;
+pub mod stats;
 
 use anyhow::{Context, anyhow};
 use cryoseed_core::protocol::Protocol;

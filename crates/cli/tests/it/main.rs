@@ -2,6 +2,7 @@
 //! byte-identical output for the same seed.
 
 mod response;
+mod stats;
 
 use std::path::Path;
 use std::process::{Command, Output};
