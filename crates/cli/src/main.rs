@@ -34,6 +34,10 @@ enum Command {
     Features(commands::features::Args),
     /// Run the trial on a seeded synthetic cohort and print a summary (the README's main job).
     Demo(commands::demo::Args),
+    /// TG-43U1 dose rate per U of one seed at points in the seed frame (CSV in, CSV out).
+    Tg43(commands::tg43::Args),
+    /// Dose of a seed implant on a case: NIfTI dose grid (Gy), metrics.json and a DVH CSV.
+    Dose(commands::dose::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +72,10 @@ fn main() -> ExitCode {
         }
         Command::Demo(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::demo::run(&args, &p))
+        }
+        Command::Tg43(args) => commands::tg43::run(&args),
+        Command::Dose(args) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::dose::run(&args, &p))
         }
     };
     match result {

@@ -288,8 +288,8 @@ fn sum_split(prepared: &[Prepared], kernels: &ImplantKernels, grid: &Grid, r1: f
                 let row = &mut slice[j * nx..(j + 1) * nx];
                 for (i, out) in row.iter_mut().enumerate().take(i1).skip(i0) {
                     let dx = (origin[0] + i as f64 * spacing[0]) as f32 - seed.centre[0];
-                    let (value, r) = seed.eval(kernel, dx, dy, dz);
-                    if r < r2 {
+                    if dx * dx + dy * dy + dz * dz < r2 * r2 {
+                        let (value, r) = seed.eval(kernel, dx, dy, dz);
                         *out += seed.weight * value * (1.0 - far_weight(r, r1));
                     }
                 }

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod dose;
 pub mod features;
 pub mod phantom;
 pub mod protocol;
+pub mod tg43;
 
 use anyhow::{Context, anyhow};
 use cryoseed_core::protocol::Protocol;
