@@ -6,8 +6,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use cryoseed_core::{Gy, Mm, PatientPoint, U};
 use cryoseed_dose::{
-    DoseGridConfig, Implant, ImplantKernels, Seed, SeedOrientation, dose_grid_with, oar_metrics, target_metrics,
-    volume_at_least,
+    DoseGridConfig, GridMethod, Implant, ImplantKernels, Seed, SeedOrientation, dose_grid_with, oar_metrics,
+    target_metrics, volume_at_least,
 };
 use cryoseed_volume::{Dvh, Grid, Mask};
 use rand::{RngExt, SeedableRng};
@@ -73,6 +73,17 @@ fn dose_grid_6m_voxels_200_seeds_line(c: &mut Criterion) {
     dose_grid_bench(c, 200);
 }
 
+/// One seed, every voxel: the cost of one kernel evaluation (6 M of them).
+fn dose_grid_6m_voxels_1_seed_direct(c: &mut Criterion) {
+    let grid = grid_6m();
+    let implant = implant(1, 3);
+    let kernels = ImplantKernels::new(&implant);
+    let config = DoseGridConfig { method: GridMethod::Direct, ..DoseGridConfig::default() };
+    c.bench_function("dose_grid_6M_voxels_1_seed_direct", |b| {
+        b.iter(|| dose_grid_with(black_box(&implant), &kernels, &grid, &config).unwrap())
+    });
+}
+
 fn kernel_build_6711_line(c: &mut Criterion) {
     let implant = implant(1, 3);
     c.bench_function("kernel_build_6711_line", |b| b.iter(|| ImplantKernels::new(black_box(&implant))));
@@ -104,7 +115,7 @@ fn plan_metrics_5_structures_6m_voxels(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
-    targets = dose_grid_6m_voxels_100_seeds_line, dose_grid_6m_voxels_200_seeds_line, kernel_build_6711_line,
+    targets = dose_grid_6m_voxels_1_seed_direct, dose_grid_6m_voxels_100_seeds_line, dose_grid_6m_voxels_200_seeds_line, kernel_build_6711_line,
         plan_metrics_5_structures_6m_voxels
 }
 criterion_main!(benches);
