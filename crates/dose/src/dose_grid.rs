@@ -207,14 +207,13 @@ impl Prepared {
         if self.is_line { line } else { point }.as_ref().expect("checked when preparing")
     }
 
-    /// Kernel value at offset (dx, dy, dz) mm from the centre, and r.
+    /// Kernel value at offset (dx, dy, dz) mm from the centre, and r².
     #[inline]
     fn eval(&self, kernel: &DoseKernel, dx: f32, dy: f32, dz: f32) -> (f32, f32) {
         let along = dx * self.axis[0] + dy * self.axis[1] + dz * self.axis[2];
         let r2 = dx * dx + dy * dy + dz * dz;
-        let r = r2.sqrt();
         let rho = (r2 - along * along).max(0.0).sqrt();
-        (kernel.lookup_with_r(rho, along.abs(), r), r)
+        (kernel.lookup_cyl(rho, along.abs(), r2), r2)
     }
 }
 
@@ -292,8 +291,8 @@ fn sum_split(prepared: &[Prepared], kernels: &ImplantKernels, grid: &Grid, r1: f
                 for (i, out) in row.iter_mut().enumerate().take(i1).skip(i0) {
                     let dx = (origin[0] + i as f64 * spacing[0]) as f32 - seed.centre[0];
                     if dx * dx + dy * dy + dz * dz < r2 * r2 {
-                        let (value, r) = seed.eval(kernel, dx, dy, dz);
-                        *out += seed.weight * value * (1.0 - far_weight(r, r1));
+                        let (value, r2) = seed.eval(kernel, dx, dy, dz);
+                        *out += seed.weight * value * (1.0 - far_weight(r2.sqrt(), r1));
                     }
                 }
             }
