@@ -39,6 +39,10 @@ enum Command {
     /// Statistics on a CSV file (survival, proportions, clustered binary outcomes, power), as JSON.
     #[command(subcommand)]
     Stats(commands::stats::StatsCommand),
+    /// TG-43U1 dose rate per U of one seed at points in the seed frame (CSV in, CSV out).
+    Tg43(commands::tg43::Args),
+    /// Dose of a seed implant on a case: NIfTI dose grid (Gy), metrics.json and a DVH CSV.
+    Dose(commands::dose::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +83,10 @@ fn main() -> ExitCode {
         }
         Command::Stats(command) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::stats::run(&command, &p))
+        }
+        Command::Tg43(args) => commands::tg43::run(&args),
+        Command::Dose(args) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::dose::run(&args, &p))
         }
     };
     match result {

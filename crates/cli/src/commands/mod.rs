@@ -1,11 +1,13 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod dose;
 pub mod features;
 pub mod phantom;
 pub mod protocol;
 pub mod response;
 pub mod stats;
+pub mod tg43;
 
 use anyhow::{Context, anyhow};
 use cryoseed_core::protocol::Protocol;
