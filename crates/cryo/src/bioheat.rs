@@ -106,10 +106,8 @@ impl VoxelRange {
     }
 
     fn include(&mut self, p: [usize; 3]) {
-        for a in 0..3 {
-            self.lo[a] = self.lo[a].min(p[a]);
-            self.hi[a] = self.hi[a].max(p[a]);
-        }
+        self.lo = std::array::from_fn(|a| self.lo[a].min(p[a]));
+        self.hi = std::array::from_fn(|a| self.hi[a].max(p[a]));
     }
 
     fn union(self, other: VoxelRange) -> VoxelRange {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod cryo;
 pub mod demo;
 pub mod features;
 pub mod phantom;

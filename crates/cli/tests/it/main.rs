@@ -1,6 +1,8 @@
 //! The `cryoseed` binary as a user meets it: exit codes, messages naming file and field, and
 //! byte-identical output for the same seed.
 
+mod cryo;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
