@@ -32,6 +32,9 @@ enum Command {
     Phantom(commands::phantom::Args),
     /// Measure every lesion of a case directory: diameters, volume, distances to OARs and vessels.
     Features(commands::features::Args),
+    /// Cryoablation: simulate the ice ball of a probe set.
+    #[command(subcommand)]
+    Cryo(commands::cryo::CryoCommand),
     /// Run the trial on a seeded synthetic cohort and print a summary (the README's main job).
     Demo(commands::demo::Args),
     /// Assess response from readers' measurements: RECIST 1.1, local progression, adjudication, burden.
@@ -74,6 +77,9 @@ fn main() -> ExitCode {
         Command::Phantom(args) => commands::phantom::run(&args),
         Command::Features(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
+        }
+        Command::Cryo(command) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::cryo::run(&command, &p))
         }
         Command::Demo(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::demo::run(&args, &p))

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod cryo;
 pub mod demo;
 pub mod dose;
 pub mod features;

@@ -1,6 +1,7 @@
 //! The `cryoseed` binary as a user meets it: exit codes, messages naming file and field, and
 //! byte-identical output for the same seed.
 
+mod cryo;
 mod dose;
 mod response;
 mod stats;
