@@ -19,3 +19,7 @@
 //! ```
 
 pub mod eligibility;
+mod error;
+pub mod randomization;
+
+pub use error::TrialError;
