@@ -18,6 +18,7 @@
 //! }
 //! ```
 
+pub mod ctcae;
 pub mod eligibility;
 mod error;
 pub mod randomization;
