@@ -320,25 +320,31 @@ fn refuse(field: &'static str, reason: impl Into<String>) -> TrialError {
     TrialError::InvalidAdverseEvent { field, reason: reason.into() }
 }
 
+/// The term named `name` if it exists and defines `grade`; otherwise an error naming the field
+/// (`term`, with up to three close matches, or `grade`, with the grades the term allows).
+pub fn check_grade<'c>(catalogue: &'c Catalogue, name: &str, grade: u8) -> Result<&'c CtcaeTerm> {
+    let term = catalogue.term(name).ok_or_else(|| {
+        let suggestions: Vec<String> = catalogue.search(name, 3).into_iter().map(|t| format!("{:?}", t.term)).collect();
+        let hint =
+            if suggestions.is_empty() { String::new() } else { format!("; did you mean {}?", suggestions.join(", ")) };
+        refuse("term", format!("{name:?} is not a CTCAE v5.0 term{hint}"))
+    })?;
+    if !term.allows_grade(grade) {
+        let allowed: Vec<String> = term.allowed_grades().iter().map(u8::to_string).collect();
+        return Err(refuse(
+            "grade",
+            format!("grade {grade} is not defined for {:?} (allowed: {})", term.term, allowed.join(", ")),
+        ));
+    }
+    Ok(term)
+}
+
 /// Validates an adverse event against the CTCAE v5.0 catalogue and the record rules: known term
 /// (with suggestions), grade defined for the term, specification for "Other, specify", at least
 /// one attribution and no cause twice, grade 5 only with the seriousness criterion "death" (ICH
 /// E2A: an event resulting in death is serious), resolution not before onset, MedDRA version given.
 pub fn validate_adverse_event(input: &AdverseEventInput, catalogue: &Catalogue) -> Result<AdverseEvent> {
-    let term = catalogue.term(&input.term).ok_or_else(|| {
-        let suggestions: Vec<String> =
-            catalogue.search(&input.term, 3).into_iter().map(|t| format!("{:?}", t.term)).collect();
-        let hint =
-            if suggestions.is_empty() { String::new() } else { format!("; did you mean {}?", suggestions.join(", ")) };
-        refuse("term", format!("{:?} is not a CTCAE v5.0 term{hint}", input.term))
-    })?;
-    if !term.allows_grade(input.grade) {
-        let allowed: Vec<String> = term.allowed_grades().iter().map(u8::to_string).collect();
-        return Err(refuse(
-            "grade",
-            format!("grade {} is not defined for {:?} (allowed: {})", input.grade, term.term, allowed.join(", ")),
-        ));
-    }
+    let term = check_grade(catalogue, &input.term, input.grade)?;
     let specification = input.specification.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if term.is_other_specify() && specification.is_none() {
         return Err(refuse("specification", format!("{:?} requires a free-text specification", term.term)));

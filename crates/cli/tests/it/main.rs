@@ -4,6 +4,7 @@
 mod dose;
 mod response;
 mod stats;
+mod trial;
 
 use std::path::Path;
 use std::process::{Command, Output};
