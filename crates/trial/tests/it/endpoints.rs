@@ -364,3 +364,70 @@ fn a_trial_gives_one_row_per_patient_per_endpoint_and_per_lesion() {
     assert_eq!(out.time_to_event.iter().filter(|r| r.arm == Arm::Control).count(), 5);
     assert!(out.time_to_event.iter().all(|r| r.status.code() <= 2));
 }
+
+/// The accepted verdicts of `response` feed the derivation unchanged: the readers' example file of
+/// `crates/response` is assessed, and every lesion row and the LPFS/PFS events are the accepted
+/// reader's verdicts (dates and local-control status) for each patient with an accepted reading.
+#[test]
+fn accepted_response_verdicts_flow_into_the_analysis_rows() {
+    let protocol = Protocol::shipped();
+    let json = include_str!("../../../response/examples/assessments.json");
+    let (inputs, _) = cryoseed_response::format::parse_assessments(json).unwrap();
+    let mut checked = 0;
+    for input in &inputs {
+        let assessment = cryoseed_response::assess_patient(input, &protocol);
+        let Some(accepted) = assessment.accepted() else { continue };
+        let verdicts = ResponseVerdicts::from_accepted(accepted);
+        let first_treatment = accepted.local.iter().map(|l| l.treated_on).min().unwrap();
+        let completion = accepted.local.iter().map(|l| l.treated_on).max().unwrap();
+        let last_scan = verdicts.time_points.iter().map(|t| t.0).max().unwrap_or(completion);
+        let record = PatientRecord {
+            patient_id: assessment.patient_id.clone(),
+            site_id: SiteId::parse("SITE-01").unwrap(),
+            arm: Arm::Experimental,
+            stratum: Stratum { site_id: Some(SiteId::parse("SITE-01").unwrap()), ecog_group: 0 },
+            ecog: Ecog::new(1).unwrap(),
+            randomized_on: first_treatment.plus_days(-7),
+            therapy_completed_on: Some(completion),
+            death_on: None,
+            last_contact_on: last_scan,
+            withdrawn_on: None,
+            treated_lesions: accepted
+                .local
+                .iter()
+                .map(|l| TreatedLesion {
+                    lesion_id: l.lesion_id.clone(),
+                    is_bulky_index: l.is_bulky_index,
+                    modalities: vec![Modality::Cryo],
+                    treated_on: l.treated_on,
+                    qa: None,
+                })
+                .collect(),
+            reinterventions: vec![],
+        };
+        let out = derive_patient(&record, &verdicts, &protocol).unwrap();
+        assert_eq!(out.lesions.len(), accepted.local_control.len());
+        for (row, v) in out.lesions.iter().zip(&accepted.local_control) {
+            assert_eq!(row.lesion_id, v.lesion_id);
+            let expected = match v.status {
+                LocalControl::Controlled { .. } => LcrOutcome::Controlled,
+                LocalControl::Failure { .. } => LcrOutcome::Failure,
+                LocalControl::NotEvaluable => LcrOutcome::NotEvaluable,
+            };
+            assert_eq!(row.primary, expected, "{} {}", assessment.patient_id, row.reason);
+            assert_eq!(row.nominal_date, v.nominal_date, "same 6-month date as response");
+        }
+        let pfs = out.time_to_event.iter().find(|r| r.endpoint == Endpoint::Pfs).unwrap();
+        assert_eq!(pfs.status == Event, accepted.recist.progression.is_some());
+        if let Some(p) = &accepted.recist.progression {
+            assert_eq!(pfs.date, p.date);
+        }
+        let lpfs = out.time_to_event.iter().find(|r| r.endpoint == Endpoint::Lpfs).unwrap();
+        let bulky_ltp = accepted.local.iter().find(|l| l.is_bulky_index).and_then(|l| l.progression.as_ref());
+        if let Some(ltp) = bulky_ltp {
+            assert_eq!((lpfs.status, lpfs.date), (Event, ltp.date));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "the example has accepted readings for several patients ({checked})");
+}
