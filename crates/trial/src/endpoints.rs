@@ -668,8 +668,9 @@ fn technical_success(lesion: &TreatedLesion, window: Days) -> TechnicalSuccess {
 /// inconsistent record (the error names patient and field), so nothing half-derived is returned.
 pub fn derive(records: &[(PatientRecord, ResponseVerdicts)], protocol: &Protocol) -> Result<AnalysisDatasets> {
     let mut out = AnalysisDatasets::default();
-    for (i, (p, v)) in records.iter().enumerate() {
-        if records[..i].iter().any(|(q, _)| q.patient_id == p.patient_id) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (p, v) in records {
+        if !seen.insert(&p.patient_id) {
             return Err(invalid(&p.patient_id, "patient_id", "appears twice".into()));
         }
         let d = derive_patient(p, v, protocol)?;
