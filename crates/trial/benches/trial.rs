@@ -85,6 +85,7 @@ fn cohort(n: usize, seed: u64) -> Vec<(PatientRecord, ResponseVerdicts)> {
                         local_control: LocalControl::NotEvaluable,
                     })
                     .collect(),
+                burden: vec![],
             };
             (record, verdicts)
         })

@@ -1,7 +1,7 @@
 //! Endpoint derivation (PROTOCOL.md, "Response and endpoints"): from each patient's trial record
 //! and the accepted (post-adjudication) `response` verdicts to analysis rows — one per patient,
 //! one per patient per time-to-event endpoint, one per treated lesion for local control at
-//! 6 months.
+//! 6 months, one per patient per tumour-burden time point.
 //!
 //! Times are whole days from randomization ([`Days`]); local-control times count from completion
 //! of protocol therapy, as the LCR window does. Every row carries the reason for its value, so a
@@ -20,8 +20,8 @@ use crate::error::{Result, TrialError};
 use crate::randomization::Stratum;
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::protocol::ResponseRules;
-use cryoseed_core::{Arm, Days, Ecog, Gy, LesionId, Modality, Months, PatientId, SiteId};
-use cryoseed_response::{Date, LocalControl, LocalStatus, OverallResponse, ReaderAssessment};
+use cryoseed_core::{Arm, Days, Ecog, Gy, LesionId, Modality, Months, PatientId, Percent, SiteId};
+use cryoseed_response::{BurdenAtMonth, Date, LocalControl, LocalStatus, OverallResponse, ReaderAssessment};
 
 /// Post-treatment quality data of one treated lesion, for technical success.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,6 +108,8 @@ pub struct ResponseVerdicts {
     pub systemic_progression_on: Option<Date>,
     /// Each treated lesion.
     pub lesions: Vec<LesionVerdict>,
+    /// Tumour burden at each protocol time point (`endpoints.tumour_burden_months`).
+    pub burden: Vec<BurdenAtMonth>,
 }
 
 impl ResponseVerdicts {
@@ -147,6 +149,7 @@ impl ResponseVerdicts {
             recist_progression_on: recist.progression.as_ref().map(|p| p.date),
             systemic_progression_on: reader.failures.first_systemic().map(|e| e.date),
             lesions,
+            burden: reader.burden.at_protocol_months.clone(),
         }
     }
 }
@@ -313,6 +316,26 @@ pub struct PatientRow {
     pub reintervention: bool,
 }
 
+/// Tumour burden of one patient at one protocol time point (PROTOCOL.md: % change in SLD and
+/// bulky-lesion volume at 3 and 6 months), as the accepted reader's `response` burden gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BurdenRow {
+    /// The patient.
+    pub patient_id: PatientId,
+    /// The arm.
+    pub arm: Arm,
+    /// Months after the start of therapy.
+    pub months: Months,
+    /// The assessment used (label, date), if one fell in the window.
+    pub time_point: Option<(String, Date)>,
+    /// % change in the sum of diameters from baseline.
+    pub sum_change: Option<Percent>,
+    /// % change in bulky-lesion volume from baseline.
+    pub bulky_volume_change: Option<Percent>,
+    /// Which assessment was used and why, or why none.
+    pub reason: String,
+}
+
 /// The analysis datasets of a trial.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisDatasets {
@@ -322,6 +345,8 @@ pub struct AnalysisDatasets {
     pub time_to_event: Vec<TimeToEventRow>,
     /// One row per treated lesion.
     pub lesions: Vec<LesionRow>,
+    /// One row per patient per tumour-burden time point.
+    pub burden: Vec<BurdenRow>,
 }
 
 fn months_days(m: Months) -> i32 {
@@ -563,6 +588,20 @@ pub fn derive_patient(p: &PatientRecord, v: &ResponseVerdicts, protocol: &Protoc
         });
     }
 
+    out.burden = v
+        .burden
+        .iter()
+        .map(|b| BurdenRow {
+            patient_id: p.patient_id.clone(),
+            arm: p.arm,
+            months: b.months,
+            time_point: b.time_point.clone(),
+            sum_change: b.sum_change,
+            bulky_volume_change: b.bulky_volume_change,
+            reason: b.reason.clone(),
+        })
+        .collect();
+
     // ORR: CR or PR within the window from randomization, before any progression.
     let orr_end = t0.plus_days(months_days(windows.orr_window_months));
     let before_pd = |d: Date| v.recist_progression_on.is_none_or(|pd| d < pd);
@@ -677,6 +716,7 @@ pub fn derive(records: &[(PatientRecord, ResponseVerdicts)], protocol: &Protocol
         out.patients.extend(d.patients);
         out.time_to_event.extend(d.time_to_event);
         out.lesions.extend(d.lesions);
+        out.burden.extend(d.burden);
     }
     Ok(out)
 }

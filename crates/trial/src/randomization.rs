@@ -215,6 +215,10 @@ fn permuted_block(size: u32, ratio: ArmRatio, rng: &mut ChaCha8Rng) -> Vec<Arm> 
     block
 }
 
+/// Largest list per stratum accepted (a Phase II trial randomizes about a hundred patients; this
+/// bounds memory on a mistyped number).
+pub const MAX_PER_STRATUM: u32 = 100_000;
+
 /// Generates the concealed list: for every stratum (sites sorted, then ECOG groups in protocol
 /// order) whole permuted blocks, each of a size drawn uniformly from `block_sizes`, until the
 /// stratum has at least `per_stratum` slots (the last block is never cut, so no stratum ends
@@ -228,10 +232,10 @@ pub fn generate_permuted_blocks(
 ) -> Result<AllocationList> {
     check_design(design)?;
     let sites = check_sites(sites)?;
-    if per_stratum == 0 {
+    if per_stratum == 0 || per_stratum > MAX_PER_STRATUM {
         return Err(TrialError::InvalidParameter {
             parameter: "per_stratum".into(),
-            reason: "must be at least 1".into(),
+            reason: format!("must be 1 to {MAX_PER_STRATUM}, got {per_stratum}"),
         });
     }
     let mut strata = BTreeMap::new();

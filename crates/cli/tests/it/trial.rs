@@ -82,7 +82,8 @@ fn randomization_generate_names_bad_input() {
     };
     check("SITE-01,SITE 02", "10", "--sites: \"SITE 02\"");
     check("SITE-01,SITE-01", "10", "site SITE-01 is listed twice");
-    check("SITE-01", "0", "per_stratum: must be at least 1");
+    check("SITE-01", "0", "per_stratum: must be 1 to 100000, got 0");
+    check("SITE-01", "4000000000", "per_stratum: must be 1 to 100000, got 4000000000");
     // A usage error (missing --seed) exits 2.
     let o = cryoseed(&["randomization", "generate", "--sites", "SITE-01", "--out", out]);
     assert_eq!(o.status.code(), Some(2));

@@ -71,6 +71,7 @@ fn base() -> (PatientRecord, ResponseVerdicts) {
         recist_progression_on: None,
         systemic_progression_on: None,
         lesions: vec![verdict("L1", true), verdict("L2", false)],
+        burden: vec![],
     };
     (record, verdicts)
 }
@@ -421,6 +422,13 @@ fn accepted_response_verdicts_flow_into_the_analysis_rows() {
         assert_eq!(pfs.status == Event, accepted.recist.progression.is_some());
         if let Some(p) = &accepted.recist.progression {
             assert_eq!(pfs.date, p.date);
+        }
+        assert_eq!(out.burden.len(), accepted.burden.at_protocol_months.len());
+        for (row, b) in out.burden.iter().zip(&accepted.burden.at_protocol_months) {
+            assert_eq!(
+                (row.months, row.sum_change, row.bulky_volume_change),
+                (b.months, b.sum_change, b.bulky_volume_change)
+            );
         }
         let lpfs = out.time_to_event.iter().find(|r| r.endpoint == Endpoint::Lpfs).unwrap();
         let bulky_ltp = accepted.local.iter().find(|l| l.is_bulky_index).and_then(|l| l.progression.as_ref());

@@ -142,6 +142,7 @@ fn randomization_refusals_name_the_problem() {
     assert!(gen_err(&["SITE-01", "SITE-01"], 4).contains("site SITE-01 is listed twice"));
     assert!(gen_err(&[], 4).contains("at least one site"));
     assert!(gen_err(&["SITE-01"], 0).contains("per_stratum"));
+    assert!(gen_err(&["SITE-01"], 100_001).contains("must be 1 to 100000"));
     let mut odd = design.clone();
     odd.block_sizes = vec![3];
     assert!(
@@ -225,4 +226,21 @@ fn emergency_unblinding_needs_a_reason_and_an_allocation() {
     let other = PatientId::parse("P-2").unwrap();
     let err = unblind(state.allocation(&other), &UnblindingRequest { patient_id: other.clone(), ..req("x") });
     assert_eq!(err.unwrap_err(), TrialError::NotRandomized { patient_id: other });
+}
+
+#[test]
+fn an_unequal_ratio_fills_every_block_in_that_ratio() {
+    let mut design = Protocol::shipped().randomization;
+    design.ratio.experimental = 2;
+    design.ratio.control = 1;
+    design.block_sizes = vec![3, 6];
+    let list = generate_permuted_blocks(&design, &sites(&["SITE-01"]), 300, 11).unwrap();
+    for (stratum, entries) in list.entries() {
+        let blocks = entries.last().unwrap().block_number;
+        for block in 1..=blocks {
+            let arms: Vec<Arm> = entries.iter().filter(|e| e.block_number == block).map(|e| e.arm).collect();
+            let experimental = arms.iter().filter(|a| **a == Arm::Experimental).count();
+            assert_eq!(experimental * 3, arms.len() * 2, "{stratum} block {block}");
+        }
+    }
 }
