@@ -384,6 +384,25 @@ fn check_record(p: &PatientRecord, v: &ResponseVerdicts) -> Result<()> {
             return Err(invalid(id, "assessments", format!("an assessment on {d} is after death on {death}")));
         }
     }
+    let verdict_dates = v
+        .time_points
+        .iter()
+        .map(|t| ("time_points", t.0))
+        .chain(v.lesions.iter().flat_map(|l| l.assessed_on.iter().map(|&d| ("lesions.assessed_on", d))))
+        .chain(v.lesions.iter().filter_map(|l| l.ltp_on.map(|d| ("lesions.ltp_on", d))))
+        .chain(v.recist_progression_on.map(|d| ("recist_progression_on", d)))
+        .chain(v.systemic_progression_on.map(|d| ("systemic_progression_on", d)));
+    for (field, date) in verdict_dates {
+        not_before_randomization(field, Some(date))?;
+        // Whoever was scanned was in contact; a later scan than the last contact is a data error.
+        if date > p.last_contact_on && p.death_on.is_none() {
+            return Err(invalid(
+                id,
+                "last_contact_on",
+                format!("{} is before the assessment on {date} ({field})", p.last_contact_on),
+            ));
+        }
+    }
     for (i, l) in p.treated_lesions.iter().enumerate() {
         not_before_randomization(&format!("treated_lesions[{i}].treated_on"), Some(l.treated_on))?;
     }

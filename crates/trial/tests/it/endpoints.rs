@@ -225,7 +225,7 @@ fn local_control_at_six_months_in_three_codings() {
             p.withdrawn_on = Some(d("2027-04-20"));
             p.last_contact_on = d("2027-04-20");
             v.time_points.truncate(2);
-            v.lesions[0].assessed_on.truncate(2);
+            v.lesions.iter_mut().for_each(|l| l.assessed_on.truncate(2));
             v.lesions[0].local_control = LocalControl::NotEvaluable;
         },
         NotEvaluable,
@@ -246,7 +246,8 @@ fn local_control_at_six_months_in_three_codings() {
     check_lcr(
         |p, v| {
             p.last_contact_on = d("2027-05-20");
-            v.lesions[0].assessed_on.truncate(2);
+            v.time_points.truncate(2);
+            v.lesions.iter_mut().for_each(|l| l.assessed_on.truncate(2));
             v.lesions[0].local_control = LocalControl::NotEvaluable;
         },
         NotEvaluable,
@@ -343,6 +344,14 @@ fn inconsistent_records_are_refused_naming_the_field() {
     check(
         |p, _| p.treated_lesions[1].treated_on = d("2026-12-30"),
         "treated_lesions[1].treated_on: 2026-12-30 is before randomization",
+    );
+    check(
+        |_, v| v.recist_progression_on = Some(d("2026-12-20")),
+        "recist_progression_on: 2026-12-20 is before randomization",
+    );
+    check(
+        |p, _| p.last_contact_on = d("2027-12-01"),
+        "last_contact_on: 2027-12-01 is before the assessment on 2028-01-05 (time_points)",
     );
     check(
         |p, _| p.treated_lesions.truncate(1),
