@@ -46,6 +46,12 @@ enum Command {
     Tg43(commands::tg43::Args),
     /// Dose of a seed implant on a case: NIfTI dose grid (Gy), metrics.json and a DVH CSV.
     Dose(commands::dose::Args),
+    /// Concealed randomization: generate the allocation list (statistician only).
+    #[command(subcommand)]
+    Randomization(commands::randomization::RandomizationCommand),
+    /// CTCAE v5.0 terms: search the catalogue, check a grade against a term.
+    #[command(subcommand)]
+    Ctcae(commands::ctcae::CtcaeCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +100,10 @@ fn main() -> ExitCode {
         Command::Dose(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::dose::run(&args, &p))
         }
+        Command::Randomization(command) => {
+            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::randomization::run(&command, &p))
+        }
+        Command::Ctcae(command) => commands::ctcae::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,12 +1,20 @@
 //! The trial's rules as pure functions of entered data and the protocol.
 //!
-//! Today: [`eligibility`], which evaluates every inclusion and exclusion criterion of the
-//! protocol for one screening record and says, for each, the verdict, the rule and the evidence.
-//! Randomization, CTCAE grading and endpoint derivation join this crate in later work.
+//! - [`eligibility`]: every inclusion and exclusion criterion for one screening record, each with
+//!   the verdict, the rule and the evidence.
+//! - [`randomization`]: the concealed allocation list (stratified permuted blocks with random block
+//!   sizes) or Pocock–Simon minimization, both from a recorded seed; allocation strictly in order
+//!   per stratum; emergency unblinding with a reason.
+//! - [`ctcae`]: the embedded CTCAE v5.0 catalogue (837 terms) and validation of adverse events.
+//! - [`endpoints`]: analysis rows (per patient, per time-to-event endpoint, per treated lesion)
+//!   from trial records and the accepted `response` verdicts.
 //!
-//! The key design decision: a criterion whose data is missing is *undecided*, not failed — a
+//! Errors are one [`TrialError`]; nothing here reads files, clocks or the environment.
+//!
+//! The key design decisions: a criterion whose data is missing is *undecided*, not failed — a
 //! screening form is filled over days, and "cannot be decided yet: INR is missing" is what a site
-//! needs to see.
+//! needs to see; and concealment is a type boundary — the allocation list is a separate value that
+//! is never `Serialize`, while a site only ever receives the one `Allocation` it asked for.
 //!
 //! ```
 //! use cryoseed_core::protocol::Protocol;
@@ -18,4 +26,10 @@
 //! }
 //! ```
 
+pub mod ctcae;
 pub mod eligibility;
+pub mod endpoints;
+mod error;
+pub mod randomization;
+
+pub use error::TrialError;

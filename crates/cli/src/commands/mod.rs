@@ -1,11 +1,13 @@
 //! One module per subcommand.
 
 pub mod cryo;
+pub mod ctcae;
 pub mod demo;
 pub mod dose;
 pub mod features;
 pub mod phantom;
 pub mod protocol;
+pub mod randomization;
 pub mod response;
 pub mod stats;
 pub mod tg43;

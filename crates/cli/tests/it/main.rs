@@ -5,6 +5,7 @@ mod cryo;
 mod dose;
 mod response;
 mod stats;
+mod trial;
 
 use std::path::Path;
 use std::process::{Command, Output};

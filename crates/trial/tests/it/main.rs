@@ -4,6 +4,10 @@
 use cryoseed_core::patient::{DeclaredLesion, Exclusions, Labs, ScreeningRecord};
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::{Ecog, LesionId, Ml, Mm, Organ, PatientId, SiteId};
+mod ctcae;
+mod endpoints;
+mod randomization;
+
 use cryoseed_trial::eligibility::{Status, Verdict, assess};
 
 fn lesion(id: &str, organ: Organ, ld_mm: f64, volume_ml: f64) -> DeclaredLesion {
