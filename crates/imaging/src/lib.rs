@@ -14,6 +14,7 @@
 //! ```
 
 pub mod case_dir;
+pub mod dicom;
 pub mod nifti;
 
 pub use case_dir::{CASE_FORMAT, CASE_FORMAT_VERSION, LoadedCase, read_case, write_case};
@@ -56,6 +57,34 @@ pub enum ImagingError {
     Case {
         /// The file that holds the inconsistency.
         path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A DICOM attribute is missing, malformed or unsupported.
+    #[error("{}: {tag}: {message}", path.display())]
+    DicomTag {
+        /// The DICOM file.
+        path: PathBuf,
+        /// The attribute, as `(gggg,eeee) Keyword`.
+        tag: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A DICOM file or series cannot be imported (geometry, references, choices).
+    #[error("{}: {message}", path.display())]
+    Dicom {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The ROI mapping file is invalid.
+    #[error("{}: {key}: {message}", path.display())]
+    RoiMap {
+        /// The mapping file.
+        path: PathBuf,
+        /// Where in the file (`roi[2] ("PTV")`, `line 4`).
+        key: String,
         /// What is wrong.
         message: String,
     },
