@@ -43,6 +43,8 @@ enum Command {
     Tg43(commands::tg43::Args),
     /// Dose of a seed implant on a case: NIfTI dose grid (Gy), metrics.json and a DVH CSV.
     Dose(commands::dose::Args),
+    /// Import a DICOM CT series and RT Structure Set into a case directory (with ct.nii.gz).
+    Import(commands::import::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
             commands::protocol::check(file.as_deref().or(cli.protocol.as_deref()))
         }
         Command::Phantom(args) => commands::phantom::run(&args),
+        Command::Import(args) => commands::import::run(&args),
         Command::Features(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
         }

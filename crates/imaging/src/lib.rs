@@ -4,7 +4,9 @@
 //! tools: `case.json` (patient code, grid, and each structure's role, organ and lesion data) plus
 //! one NIfTI-1 mask per structure under `masks/`. [`read_case`] validates everything and names
 //! the file and field of the first problem; [`write_case`] writes into a temporary sibling folder
-//! and renames it into place, so a failed write leaves nothing behind. DICOM comes later.
+//! and renames it into place, so a failed write leaves nothing behind. A case may also carry its
+//! CT in HU (`ct.nii.gz`, optional `ct` key). [`dicom::import_dicom_dir`] builds a case from a
+//! CT series and its RT Structure Set.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), cryoseed_imaging::ImagingError> {
@@ -17,7 +19,9 @@ pub mod case_dir;
 pub mod dicom;
 pub mod nifti;
 
-pub use case_dir::{CASE_FORMAT, CASE_FORMAT_VERSION, LoadedCase, read_case, write_case};
+pub use case_dir::{
+    CASE_FORMAT, CASE_FORMAT_VERSION, CT_FILE, LoadedCase, read_case, read_ct, write_case, write_case_with_ct,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod dose;
 pub mod features;
+pub mod import;
 pub mod phantom;
 pub mod protocol;
 pub mod response;

@@ -2,6 +2,7 @@
 //! byte-identical output for the same seed.
 
 mod dose;
+mod import;
 mod response;
 mod stats;
 

@@ -211,3 +211,22 @@ fn truncated_and_garbage_files_are_errors_not_panics() {
         assert!(err.to_string().contains("cut.dcm") || err.to_string().contains("single slice"), "{err}");
     }
 }
+
+#[test]
+fn imported_case_and_ct_round_trip_through_a_case_directory() {
+    let got = import("hfs").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("case");
+    cryoseed_imaging::write_case_with_ct(&out, &got.case, Some("DICOM"), Some(&got.ct)).unwrap();
+    let text = std::fs::read_to_string(out.join("case.json")).unwrap();
+    assert!(text.contains("\"ct\": \"ct.nii.gz\""), "{text}");
+    let loaded = cryoseed_imaging::read_case(&out).unwrap();
+    assert_eq!(loaded.case, got.case);
+    let ct = cryoseed_imaging::read_ct(&loaded).unwrap().unwrap();
+    // float32 NIfTI: HU integers are exact.
+    assert_eq!(ct.as_slice(), got.ct.as_slice());
+    // A case written without CT declares none.
+    let plain = dir.path().join("plain");
+    cryoseed_imaging::write_case(&plain, &got.case, None).unwrap();
+    assert!(cryoseed_imaging::read_case(&plain).unwrap().ct_path.is_none());
+}
