@@ -57,7 +57,12 @@ fn write_fixture(dir: &Path, slices: usize, n: usize, rois: usize) {
             el(tags::RESCALE_INTERCEPT, VR::DS, "-1024"),
             DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(pixels.into())),
         ]);
-        save(InMemDicomObject::from_element_iter(e), "1.2.840.10008.5.1.4.1.1.2", &uid, &dir.join(format!("ct{k:04}.dcm")));
+        save(
+            InMemDicomObject::from_element_iter(e),
+            "1.2.840.10008.5.1.4.1.1.2",
+            &uid,
+            &dir.join(format!("ct{k:04}.dcm")),
+        );
     }
     // 20 ROIs: ellipses with 64 vertices on every slice, spread over the field of view.
     let mut ssroi = Vec::new();

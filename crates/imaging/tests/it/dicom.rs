@@ -230,3 +230,23 @@ fn imported_case_and_ct_round_trip_through_a_case_directory() {
     cryoseed_imaging::write_case(&plain, &got.case, None).unwrap();
     assert!(cryoseed_imaging::read_case(&plain).unwrap().ct_path.is_none());
 }
+
+#[test]
+fn contours_between_slices_go_to_the_nearest_slice_or_are_refused() {
+    let exp = expected();
+    // 1.2 mm off 3 mm slices: nearest slice, same voxels as on-slice contours, and a warning.
+    let got = import("between_slices").unwrap();
+    let cord = got.case.structures().iter().find(|s| s.name == "SpinalCord").unwrap();
+    assert_eq!(mask_indices(&cord.mask), indices(&exp["rois"]["SpinalCord"]["indices"]));
+    let warnings = got.warnings.join("\n");
+    assert!(warnings.contains("12 contours lie between CT slices") && warnings.contains("1.20 mm"), "{warnings}");
+    // 1.6 mm off: the top contour is more than half a slice beyond the last CT slice.
+    let outside = error_text("outside", &DicomImportOptions::default());
+    assert!(
+        outside.contains("(3006,0050) ContourData")
+            && outside.contains("z = 18.1 mm is 1.60 mm from the nearest CT slice (z = 16.5 mm)"),
+        "{outside}"
+    );
+    let wrong = error_text("wrong_series", &DicomImportOptions::default());
+    assert!(wrong.contains("no RT Structure Set references CT series") && wrong.contains("(3006,0014)"), "{wrong}");
+}
