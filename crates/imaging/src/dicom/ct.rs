@@ -28,6 +28,7 @@ const UNCOMPRESSED: [(&str, &str); 2] =
 #[derive(Clone, Debug)]
 pub(crate) struct CtSlice {
     pub path: PathBuf,
+    pub patient_id: Option<String>,
     pub series_uid: String,
     pub frame_of_reference_uid: String,
     pub ipp: [f64; 3],
@@ -100,6 +101,7 @@ pub(crate) fn read_ct_slice(path: &Path, obj: &DefaultDicomObject) -> Result<CtS
         .collect();
     Ok(CtSlice {
         path: path.to_owned(),
+        patient_id: attr::opt_str(obj, attr::PATIENT_ID, path)?,
         series_uid,
         frame_of_reference_uid,
         ipp: [ipp[0], ipp[1], ipp[2]],

@@ -7,7 +7,24 @@
 //! the tag and positions at fault), then rasterizes the ROIs of the structure set that references
 //! the series (see [`rtstruct`] for the filling rule) and names them through a [`RoiMap`].
 //!
-//! Compressed transfer syntaxes are not decoded: decompress first.
+//! Compressed transfer syntaxes are not decoded (decompress first), and files without the Part 10
+//! header (no 128-byte preamble and `DICM`) are skipped with a note.
+//!
+//! ```no_run
+//! use cryoseed_imaging::dicom::{DicomImportOptions, import_dicom_dir};
+//! # fn main() -> Result<(), cryoseed_imaging::ImagingError> {
+//! let imported = import_dicom_dir(std::path::Path::new("export/CT"), &DicomImportOptions::default())?;
+//! for w in &imported.warnings {
+//!     eprintln!("warning: {w}");
+//! }
+//! cryoseed_imaging::write_case_with_ct(
+//!     std::path::Path::new("cases/P1"),
+//!     &imported.case,
+//!     Some("DICOM"),
+//!     Some(&imported.ct),
+//! )?;
+//! # Ok(()) }
+//! ```
 
 mod attr;
 pub mod ct;
@@ -132,7 +149,6 @@ pub fn import_dicom_dir(dir: &Path, options: &DicomImportOptions) -> Result<Dico
     let mut warnings = Vec::new();
     let mut series: BTreeMap<String, Vec<ct::CtSlice>> = BTreeMap::new();
     let mut structure_sets = Vec::new();
-    let mut patient_ids: BTreeMap<String, PathBuf> = BTreeMap::new();
     for path in &files {
         if !has_dicm_marker(path)? {
             notes.push(format!("skipped {}: not a DICOM Part 10 file (no DICM marker)", path.display()));
@@ -140,15 +156,6 @@ pub fn import_dicom_dir(dir: &Path, options: &DicomImportOptions) -> Result<Dico
         }
         match read_one(path)? {
             Found::Ct(slice) => {
-                if options.patient_id.is_none() {
-                    let obj = dicom_object::OpenFileOptions::new()
-                        .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
-                        .open_file(path)
-                        .map_err(|e| ImagingError::Dicom { path: path.clone(), message: e.to_string() })?;
-                    if let Some(id) = attr::opt_str(&obj, attr::PATIENT_ID, path)? {
-                        patient_ids.entry(id).or_insert_with(|| path.clone());
-                    }
-                }
                 series.entry(slice.series_uid.clone()).or_default().push(*slice);
             }
             Found::RtStruct(s) => structure_sets.push(*s),
@@ -188,6 +195,12 @@ pub fn import_dicom_dir(dir: &Path, options: &DicomImportOptions) -> Result<Dico
     };
     for (uid, s) in &series {
         notes.push(format!("other CT series not imported: {uid} ({} slices)", s.len()));
+    }
+    let mut patient_ids: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for slice in &chosen {
+        if let Some(id) = &slice.patient_id {
+            patient_ids.entry(id.clone()).or_insert_with(|| slice.path.clone());
+        }
     }
     let volume = ct::assemble(chosen)?;
     let grid = *volume.hu.grid();
