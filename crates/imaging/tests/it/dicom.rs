@@ -250,3 +250,26 @@ fn contours_between_slices_go_to_the_nearest_slice_or_are_refused() {
     let wrong = error_text("wrong_series", &DicomImportOptions::default());
     assert!(wrong.contains("no RT Structure Set references CT series") && wrong.contains("(3006,0014)"), "{wrong}");
 }
+
+#[test]
+fn nested_folders_are_scanned_and_a_ct_alone_imports() {
+    // CT slices in one sub-folder, the structure set two levels down in another.
+    let dir = tempfile::tempdir().unwrap();
+    let (ct_dir, rs_dir) = (dir.path().join("CT"), dir.path().join("RS/export"));
+    std::fs::create_dir_all(&ct_dir).unwrap();
+    std::fs::create_dir_all(&rs_dir).unwrap();
+    for entry in std::fs::read_dir(fixture("dicom/hfs")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_owned();
+        let target = if name == "rtstruct.dcm" { rs_dir.join(name) } else { ct_dir.join(name) };
+        std::fs::copy(&path, target).unwrap();
+    }
+    let nested = import_dicom_dir(dir.path(), &DicomImportOptions::default()).unwrap();
+    let flat = import("hfs").unwrap();
+    assert_eq!(nested.case, flat.case);
+    assert_eq!(nested.rtstruct.unwrap().file_name().unwrap(), "rtstruct.dcm");
+    // No structure set: the case carries the CT only, and says so.
+    let ct_only = import("ffs").unwrap();
+    assert!(ct_only.case.structures().is_empty());
+    assert!(ct_only.warnings.iter().any(|w| w.contains("no RT Structure Set found")), "{:?}", ct_only.warnings);
+}
