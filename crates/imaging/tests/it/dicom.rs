@@ -273,3 +273,24 @@ fn nested_folders_are_scanned_and_a_ct_alone_imports() {
     assert!(ct_only.case.structures().is_empty());
     assert!(ct_only.warnings.iter().any(|w| w.contains("no RT Structure Set found")), "{:?}", ct_only.warnings);
 }
+
+#[test]
+fn truncated_structure_sets_are_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture("dicom/hfs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "rtstruct.dcm" {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let bytes = std::fs::read(fixture("dicom/hfs/rtstruct.dcm")).unwrap();
+    let step = (bytes.len() - 132) / 40;
+    for cut in (132..bytes.len()).step_by(step) {
+        std::fs::write(dir.path().join("rtstruct.dcm"), &bytes[..cut]).unwrap();
+        // Every cut point tested falls inside an element or item, so each must be refused.
+        match import_dicom_dir(dir.path(), &DicomImportOptions::default()) {
+            Err(e) => assert!(e.to_string().contains("rtstruct.dcm"), "cut at {cut}: {e}"),
+            Ok(got) => panic!("cut at {cut}: imported {} ROIs from a truncated file", got.rois.len()),
+        }
+    }
+}
