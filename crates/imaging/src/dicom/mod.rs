@@ -285,6 +285,12 @@ pub fn import_dicom_dir(dir: &Path, options: &DicomImportOptions) -> Result<Dico
         let rt = &structure_sets[n];
         rt_path = Some(rt.path.clone());
         check_frame_of_reference(rt, &volume.frame_of_reference_uid)?;
+        if rt.frames_of_reference.is_empty() && rt.rois.iter().all(|r| r.frame_of_reference_uid.is_none()) {
+            warnings.push(format!(
+                "{} declares no frame of reference ((0020,0052) in (3006,0010), (3006,0024)); assumed to be the CT's",
+                rt.path.display()
+            ));
+        }
         let (mut mapped, open_organ) = map_rois(rt, &grid, &volume.slice_z, &options.roi_map, &mut warnings)?;
         infer_gtv_organs(&mut mapped, &open_organ, &mut warnings);
         structures = mapped;
