@@ -52,6 +52,8 @@ enum Command {
     /// CTCAE v5.0 terms: search the catalogue, check a grade against a term.
     #[command(subcommand)]
     Ctcae(commands::ctcae::CtcaeCommand),
+    /// Import a DICOM CT series and RT Structure Set into a case directory (with ct.nii.gz).
+    Import(commands::import::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
             commands::protocol::check(file.as_deref().or(cli.protocol.as_deref()))
         }
         Command::Phantom(args) => commands::phantom::run(&args),
+        Command::Import(args) => commands::import::run(&args),
         Command::Features(args) => {
             commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
         }

@@ -6,7 +6,7 @@
 use crate::{ImagingError, nifti};
 use cryoseed_anatomy::{Case, LesionInfo, Structure};
 use cryoseed_core::{LesionId, Mm, Organ, PatientId, PatientPoint, StructureRole};
-use cryoseed_volume::Grid;
+use cryoseed_volume::{Field, Grid};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,9 @@ struct CaseFile {
     source: Option<String>,
     grid: GridFile,
     structures: Vec<StructureFile>,
+    /// CT in HU (NIfTI, float32) on the case grid, relative to the case directory; optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ct: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -63,13 +66,37 @@ pub struct LoadedCase {
     pub case: Case,
     /// Where the anatomy came from, as recorded by whoever wrote the directory.
     pub source: Option<String>,
+    /// The CT image (HU) declared by the optional `ct` key; load it with [`read_ct`].
+    pub ct_path: Option<PathBuf>,
 }
+
+/// File name of the CT image in a case directory written by [`write_case_with_ct`].
+pub const CT_FILE: &str = "ct.nii.gz";
 
 /// Writes `case` to a new directory `dir` (which must not exist or be empty).
 ///
 /// Files are written into a hidden sibling folder first and renamed into place at the end, so an
 /// error leaves no half-written case behind.
 pub fn write_case(dir: &Path, case: &Case, source: Option<&str>) -> Result<(), ImagingError> {
+    write_case_with_ct(dir, case, source, None)
+}
+
+/// [`write_case`] plus, when given, the CT in HU as [`CT_FILE`] (key `ct` in `case.json`); the
+/// CT must be on the case grid.
+pub fn write_case_with_ct(
+    dir: &Path,
+    case: &Case,
+    source: Option<&str>,
+    ct: Option<&Field<f32>>,
+) -> Result<(), ImagingError> {
+    if let Some(ct) = ct
+        && !ct.grid().same_geometry(case.grid())
+    {
+        return Err(ImagingError::Case {
+            path: dir.join(CT_FILE),
+            message: "the CT grid differs from the case grid".into(),
+        });
+    }
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir).map_err(|e| ImagingError::io(dir, e))?;
         if entries.next().is_some() {
@@ -80,7 +107,7 @@ pub fn write_case(dir: &Path, case: &Case, source: Option<&str>) -> Result<(), I
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| ImagingError::io(&staging, e))?;
     }
-    let result = write_into(&staging, case, source).and_then(|()| {
+    let result = write_into(&staging, case, source, ct).and_then(|()| {
         if dir.exists() {
             std::fs::remove_dir(dir).map_err(|e| ImagingError::io(dir, e))?;
         }
@@ -98,7 +125,7 @@ fn staging_dir(dir: &Path) -> PathBuf {
     dir.with_file_name(format!(".{name}.partial"))
 }
 
-fn write_into(staging: &Path, case: &Case, source: Option<&str>) -> Result<(), ImagingError> {
+fn write_into(staging: &Path, case: &Case, source: Option<&str>, ct: Option<&Field<f32>>) -> Result<(), ImagingError> {
     let masks = staging.join("masks");
     std::fs::create_dir_all(&masks).map_err(|e| ImagingError::io(&masks, e))?;
     let grid = case.grid();
@@ -126,7 +153,11 @@ fn write_into(staging: &Path, case: &Case, source: Option<&str>) -> Result<(), I
         source: source.map(str::to_owned),
         grid: GridFile { dims: grid.dims(), spacing_mm: grid.spacing_mm(), origin_mm: grid.origin().0 },
         structures,
+        ct: ct.map(|_| CT_FILE.to_owned()),
     };
+    if let Some(ct) = ct {
+        nifti::write_field_f32(&staging.join(CT_FILE), ct)?;
+    }
     let path = staging.join("case.json");
     let mut text = serde_json::to_string_pretty(&file).expect("case file serializes");
     text.push('\n');
@@ -173,10 +204,24 @@ pub fn read_case(dir: &Path) -> Result<LoadedCase, ImagingError> {
     }
     let grid = Grid::new(file.grid.dims, file.grid.spacing_mm.map(Mm), PatientPoint(file.grid.origin_mm))
         .map_err(|e| json_error("grid".into(), e.to_string()))?;
+    let inside = |p: &Path| !p.is_absolute() && !p.components().any(|c| matches!(c, std::path::Component::ParentDir));
+    let ct_path = match &file.ct {
+        None => None,
+        Some(ct) if !inside(Path::new(ct)) => {
+            return Err(json_error("ct".into(), "must be a path inside the case directory".into()));
+        }
+        Some(ct) => {
+            let p = dir.join(ct);
+            if !p.is_file() {
+                return Err(json_error("ct".into(), format!("{} does not exist", p.display())));
+            }
+            Some(p)
+        }
+    };
     let mut structures = Vec::with_capacity(file.structures.len());
     for (n, s) in file.structures.into_iter().enumerate() {
         let relative = Path::new(&s.mask);
-        if relative.is_absolute() || relative.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        if !inside(relative) {
             return Err(json_error(format!("structures[{n}].mask"), "must be a path inside the case directory".into()));
         }
         let mask_path = dir.join(relative);
@@ -211,5 +256,25 @@ pub fn read_case(dir: &Path) -> Result<LoadedCase, ImagingError> {
     }
     let case = Case::new(file.patient_id, grid, structures)
         .map_err(|e| ImagingError::Case { path: path.clone(), message: e.to_string() })?;
-    Ok(LoadedCase { case, source: file.source })
+    Ok(LoadedCase { case, source: file.source, ct_path })
+}
+
+/// Reads the case's CT (HU) if `case.json` declares one, checked against the case grid.
+pub fn read_ct(loaded: &LoadedCase) -> Result<Option<Field<f32>>, ImagingError> {
+    let Some(path) = &loaded.ct_path else { return Ok(None) };
+    let image = nifti::read_image(path)?;
+    let grid = loaded.case.grid();
+    if !matches_at_f32_precision(&image.grid, grid) {
+        return Err(ImagingError::Case {
+            path: path.clone(),
+            message: format!(
+                "CT grid (dims {:?}, spacing {:?} mm, origin {:?} mm) differs from the case grid",
+                image.grid.dims(),
+                image.grid.spacing_mm(),
+                image.grid.origin().0
+            ),
+        });
+    }
+    let values = image.values.into_iter().map(|v| v as f32).collect();
+    Ok(Some(Field::from_vec(*grid, values).expect("same voxel count")))
 }

@@ -4,7 +4,9 @@
 //! tools: `case.json` (patient code, grid, and each structure's role, organ and lesion data) plus
 //! one NIfTI-1 mask per structure under `masks/`. [`read_case`] validates everything and names
 //! the file and field of the first problem; [`write_case`] writes into a temporary sibling folder
-//! and renames it into place, so a failed write leaves nothing behind. DICOM comes later.
+//! and renames it into place, so a failed write leaves nothing behind. A case may also carry its
+//! CT in HU (`ct.nii.gz`, optional `ct` key). [`dicom::import_dicom_dir`] builds a case from a
+//! CT series and its RT Structure Set.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), cryoseed_imaging::ImagingError> {
@@ -14,9 +16,12 @@
 //! ```
 
 pub mod case_dir;
+pub mod dicom;
 pub mod nifti;
 
-pub use case_dir::{CASE_FORMAT, CASE_FORMAT_VERSION, LoadedCase, read_case, write_case};
+pub use case_dir::{
+    CASE_FORMAT, CASE_FORMAT_VERSION, CT_FILE, LoadedCase, read_case, read_ct, write_case, write_case_with_ct,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +61,34 @@ pub enum ImagingError {
     Case {
         /// The file that holds the inconsistency.
         path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A DICOM attribute is missing, malformed or unsupported.
+    #[error("{}: {tag}: {message}", path.display())]
+    DicomTag {
+        /// The DICOM file.
+        path: PathBuf,
+        /// The attribute, as `(gggg,eeee) Keyword`.
+        tag: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A DICOM file or series cannot be imported (geometry, references, choices).
+    #[error("{}: {message}", path.display())]
+    Dicom {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The ROI mapping file is invalid.
+    #[error("{}: {key}: {message}", path.display())]
+    RoiMap {
+        /// The mapping file.
+        path: PathBuf,
+        /// Where in the file (`roi[2] ("PTV")`, `line 4`).
+        key: String,
         /// What is wrong.
         message: String,
     },

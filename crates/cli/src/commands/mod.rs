@@ -5,6 +5,7 @@ pub mod ctcae;
 pub mod demo;
 pub mod dose;
 pub mod features;
+pub mod import;
 pub mod phantom;
 pub mod protocol;
 pub mod randomization;

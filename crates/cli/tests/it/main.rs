@@ -3,6 +3,7 @@
 
 mod cryo;
 mod dose;
+mod import;
 mod response;
 mod stats;
 mod trial;

@@ -2,6 +2,7 @@
 //! directories round-tripped and broken on purpose.
 
 mod case_dir;
+mod dicom;
 mod nifti;
 
 use std::path::PathBuf;
