@@ -8,7 +8,7 @@
 //! - [`tg43`] evaluates TG-43U1 Eq. 1 (2-D line source) and Eq. 11 (1-D, unknown orientation).
 //! - [`decay`] turns an initial dose rate into the total dose of a permanent implant
 //!   (1.4427·T½·Ḋ0) or the dose between two times.
-//! - An [`Implant`] is a validated list of seeds; [`dose_grid`] puts its dose on a `Grid` as a
+//! - An [`Implant`] is a validated list of seeds; [`dose_grid()`] puts its dose on a `Grid` as a
 //!   `Field<f32>` in Gy, through per-model [`DoseKernel`]s.
 //! - [`metrics`] computes D90, V100, CI, EI, HI, COIN for targets and D2cc etc. for OARs from the
 //!   exact DVHs of `cryoseed-volume`.

@@ -45,7 +45,7 @@ impl CtcaeTerm {
         (1..=5).filter(|&g| self.allows_grade(g)).collect()
     }
 
-    /// Whether this is an "<SOC> - Other, specify" term, which needs a free-text specification.
+    /// Whether this is an "`<SOC> - Other, specify`" term, which needs a free-text specification.
     pub fn is_other_specify(&self) -> bool {
         self.term.ends_with("Other, specify")
     }
