@@ -1,15 +1,18 @@
 //! `cryoseed demo`: the whole trial on synthetic patients, as far as cryoseed has grown.
 //!
 //! Today it generates a seeded cohort, screens every patient against the protocol's eligibility
-//! criteria, prints the screening summary, then builds one synthetic patient's anatomy and
-//! measures its lesions. Later work extends the same command with randomization, planning,
+//! criteria, randomizes the eligible ones from a concealed stratified permuted-block list (same
+//! seed), prints the screening and randomization summary, then builds one synthetic patient's
+//! anatomy and measures its lesions. Later work extends the same command with randomization, planning,
 //! follow-up and the analysis report.
 
 use crate::output;
 use cryoseed_anatomy::lesion_features;
 use cryoseed_core::protocol::Protocol;
+use cryoseed_core::{Arm, SiteId};
 use cryoseed_sim::{CohortConfig, PhantomConfig, Scenario};
 use cryoseed_trial::eligibility::{Assessment, Status, Verdict, assess};
+use cryoseed_trial::randomization::{RandomizationRequest, RandomizationState, allocate, generate_permuted_blocks};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -61,7 +64,20 @@ struct DemoDoc {
     ineligibility_reasons: BTreeMap<String, u32>,
     /// Missing datum → number of pending patients waiting for it.
     pending_on: BTreeMap<String, u32>,
+    randomization: RandomizationSummary,
     example_phantom: ExamplePhantom,
+}
+
+/// Arm counts after randomizing the eligible patients (what the statistician sees; sites see only
+/// their own patients' arms).
+#[derive(Serialize)]
+struct RandomizationSummary {
+    method: &'static str,
+    randomized: u32,
+    experimental: u32,
+    control: u32,
+    /// Stratum (`SITE/ECOG-group-N`) → [experimental, control].
+    by_stratum: BTreeMap<String, [u32; 2]>,
 }
 
 #[derive(Serialize)]
@@ -110,6 +126,8 @@ pub fn run(args: &Args, protocol: &Protocol) -> anyhow::Result<()> {
         }
     }
 
+    let randomization = randomize_eligible(&cohort, &assessments, protocol, args.seed)?;
+
     let scenario = Scenario::PelvicBulkyBowel;
     let case = cryoseed_sim::phantom(scenario, &PhantomConfig::default(), args.seed)?;
     let features = lesion_features(&case, protocol);
@@ -141,12 +159,59 @@ pub fn run(args: &Args, protocol: &Protocol) -> anyhow::Result<()> {
         by_site,
         ineligibility_reasons: reasons,
         pending_on,
+        randomization,
         example_phantom: example,
     };
     if args.json {
         return output::json(&doc);
     }
     output::print(&summary(&doc, protocol))
+}
+
+/// Randomizes the eligible patients, in screening order, from a concealed permuted-block list
+/// generated with the demo's seed (the protocol's strata: centre × ECOG group).
+fn randomize_eligible(
+    cohort: &[cryoseed_core::patient::ScreeningRecord],
+    assessments: &[Assessment],
+    protocol: &Protocol,
+    seed: u64,
+) -> anyhow::Result<RandomizationSummary> {
+    let design = &protocol.randomization;
+    let sites: Vec<SiteId> =
+        cohort.iter().map(|r| r.site_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let eligible: Vec<_> =
+        cohort.iter().zip(assessments).filter(|(_, a)| a.status() == Status::Eligible).map(|(r, _)| r).collect();
+    let per_stratum = u32::try_from(eligible.len().max(1)).unwrap_or(u32::MAX);
+    let list = generate_permuted_blocks(design, &sites, per_stratum, seed)?;
+    let mut state = RandomizationState::default();
+    let mut summary = RandomizationSummary {
+        method: "stratified permuted blocks",
+        randomized: 0,
+        experimental: 0,
+        control: 0,
+        by_stratum: BTreeMap::new(),
+    };
+    for record in eligible {
+        let request = RandomizationRequest {
+            patient_id: record.patient_id.clone(),
+            site_id: Some(record.site_id.clone()),
+            ecog: record.ecog,
+        };
+        let allocation = allocate(&list, &mut state, design, &request)?;
+        let counts = summary.by_stratum.entry(allocation.stratum.to_string()).or_default();
+        summary.randomized += 1;
+        match allocation.arm {
+            Arm::Experimental => {
+                summary.experimental += 1;
+                counts[0] += 1;
+            }
+            Arm::Control => {
+                summary.control += 1;
+                counts[1] += 1;
+            }
+        }
+    }
+    Ok(summary)
 }
 
 fn pct(part: u32, whole: u32) -> f64 {
@@ -186,6 +251,16 @@ fn summary(doc: &DemoDoc, protocol: &Protocol) -> String {
     let _ = writeln!(s, "\nBy site:               screened  eligible  ineligible  pending");
     for (site, c) in &doc.by_site {
         let _ = writeln!(s, "  {site:<20} {:>8} {:>9} {:>11} {:>8}", c.screened, c.eligible, c.ineligible, c.pending);
+    }
+    let r = &doc.randomization;
+    let _ = writeln!(
+        s,
+        "\nRandomization ({}, concealed list from seed {}): {} eligible patients randomized, experimental {}, control {}",
+        r.method, doc.seed, r.randomized, r.experimental, r.control
+    );
+    let _ = writeln!(s, "  stratum                       experimental  control");
+    for (stratum, [experimental, control]) in &r.by_stratum {
+        let _ = writeln!(s, "  {stratum:<30} {experimental:>11} {control:>8}");
     }
     let e = &doc.example_phantom;
     let _ = writeln!(s, "\nExample patient: phantom '{}' ({}), lesion features:", e.scenario, e.patient_id);

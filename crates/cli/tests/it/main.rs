@@ -143,6 +143,13 @@ fn demo_is_deterministic_per_seed() {
     assert_ne!(a.stdout, c.stdout, "another seed, another cohort");
     let doc: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(doc["screening"]["screened"], 40);
+    // Every eligible patient is randomized, and permuted blocks of 2 and 4 keep each stratum
+    // within 2 of balance (half the largest block).
+    assert_eq!(doc["randomization"]["randomized"], doc["screening"]["eligible"]);
+    for (stratum, counts) in doc["randomization"]["by_stratum"].as_object().unwrap() {
+        let (e, c) = (counts[0].as_i64().unwrap(), counts[1].as_i64().unwrap());
+        assert!((e - c).abs() <= 2, "{stratum}: {e} vs {c}");
+    }
     let text = cryoseed(&["demo", "--patients", "40", "--seed", "5"]);
     assert!(stdout(&text).contains("Screening: 40 patients"), "{}", stdout(&text));
 }
