@@ -4,7 +4,7 @@
 //! Status coding: 0 = censored, k ≥ 1 = failure from cause k (the trial uses 1 = local
 //! progression, 2 = death without it).
 
-use crate::data::{group_codes, invalid, order_by_time};
+use crate::data::{Grouping, invalid, k_sample_grouping, order_by_time};
 use crate::dist::{chi2_sf, z_for_level};
 use crate::error::{Result, StatsError, check_level};
 use crate::linalg::{Matrix, quad_form};
@@ -204,21 +204,8 @@ pub fn gray_test(
     rho: f64,
 ) -> Result<GrayTest> {
     let n = data.len();
-    if group.len() != n {
-        return Err(StatsError::LengthMismatch { what: "group", expected: n, found: group.len() });
-    }
-    if let Some(s) = strata
-        && s.len() != n
-    {
-        return Err(StatsError::LengthMismatch { what: "strata", expected: n, found: s.len() });
-    }
-    let (levels, codes) = group_codes(group);
+    let Grouping { levels, codes, strata_codes, n_strata } = k_sample_grouping(n, group, strata, "Gray's test")?;
     let k = levels.len();
-    if k < 2 {
-        return Err(StatsError::NotEstimable(format!("Gray's test needs at least two groups, found {k}")));
-    }
-    let strata_codes = strata.map_or_else(|| vec![0; n], |s| group_codes(s).1);
-    let n_strata = strata_codes.iter().copied().max().unwrap_or(0) + 1;
     let m = k - 1;
     let mut score = vec![0.0; m];
     let mut var = Matrix::zeros(m);

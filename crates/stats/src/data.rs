@@ -81,3 +81,32 @@ pub(crate) fn group_codes(labels: &[String]) -> (Vec<String>, Vec<usize>) {
     let codes = labels.iter().map(|l| levels.binary_search(l).unwrap_or(0)).collect();
     (levels, codes)
 }
+
+/// The grouping of a K-sample test: group labels in sorted order, each observation's group and
+/// stratum index, and the number of strata.
+pub(crate) struct Grouping {
+    pub levels: Vec<String>,
+    pub codes: Vec<usize>,
+    pub strata_codes: Vec<usize>,
+    pub n_strata: usize,
+}
+
+/// Checks that `group` (and `strata`, when given) have one label per observation and that there
+/// are at least two groups; `test` names the test in the error.
+pub(crate) fn k_sample_grouping(n: usize, group: &[String], strata: Option<&[String]>, test: &str) -> Result<Grouping> {
+    if group.len() != n {
+        return Err(StatsError::LengthMismatch { what: "group", expected: n, found: group.len() });
+    }
+    if let Some(s) = strata
+        && s.len() != n
+    {
+        return Err(StatsError::LengthMismatch { what: "strata", expected: n, found: s.len() });
+    }
+    let (levels, codes) = group_codes(group);
+    if levels.len() < 2 {
+        return Err(StatsError::NotEstimable(format!("{test} needs at least two groups, found {}", levels.len())));
+    }
+    let strata_codes = strata.map_or_else(|| vec![0; n], |s| group_codes(s).1);
+    let n_strata = strata_codes.iter().copied().max().unwrap_or(0) + 1;
+    Ok(Grouping { levels, codes, strata_codes, n_strata })
+}

@@ -1,7 +1,7 @@
 //! Log-rank and Fleming–Harrington weighted tests comparing survival between two or more groups,
 //! optionally stratified.
 
-use crate::data::{SurvivalData, group_codes, order_by_time};
+use crate::data::{Grouping, SurvivalData, k_sample_grouping, order_by_time};
 use crate::dist::chi2_sf;
 use crate::error::{Result, StatsError};
 use crate::linalg::{Matrix, quad_form};
@@ -59,24 +59,8 @@ pub fn logrank_test(
     weight: LogRankWeight,
 ) -> Result<LogRankTest> {
     let n = data.len();
-    if group.len() != n {
-        return Err(StatsError::LengthMismatch { what: "group", expected: n, found: group.len() });
-    }
-    if let Some(s) = strata
-        && s.len() != n
-    {
-        return Err(StatsError::LengthMismatch { what: "strata", expected: n, found: s.len() });
-    }
-    let (levels, codes) = group_codes(group);
+    let Grouping { levels, codes, strata_codes, n_strata } = k_sample_grouping(n, group, strata, "log-rank test")?;
     let k = levels.len();
-    if k < 2 {
-        return Err(StatsError::NotEstimable(format!("log-rank test needs at least two groups, found {k}")));
-    }
-    let strata_codes = match strata {
-        Some(s) => group_codes(s).1,
-        None => vec![0; n],
-    };
-    let n_strata = strata_codes.iter().copied().max().unwrap_or(0) + 1;
     let mut u = vec![0.0; k];
     let mut v = Matrix::zeros(k);
     let mut expected = vec![0.0; k];
