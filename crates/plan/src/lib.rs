@@ -2,9 +2,25 @@
 //! index lesion, seed inverse planning, cryoprobe placement (through `cryoseed-cryo`) and the
 //! combined evaluation of a patient's plan against the protocol.
 //!
+//! - [`access`]: straight percutaneous paths from the skin to a lesion that keep clear of
+//!   organs at risk, vessels and bone (the allocation's "a probe path exists").
+//! - [`allocation`]: each target lesion → seeds, cryo or (bulky index lesion, experimental arm)
+//!   zoned, with the rule that decided and the measured values; control arms give every target
+//!   the centre's single modality; investigator overrides are inputs with a reason and are
+//!   marked as deviations.
+//! - [`zoning`]: core, margin (seed target) and high-risk sub-volumes of the bulky lesion.
+//!
 //! Everything here is pure computation on values: no files, clock or environment. Randomized
 //! searches take an explicit seed, so the same inputs, protocol and seed give the same plan.
 
+pub mod access;
+pub mod allocation;
 mod error;
+pub mod zoning;
 
+pub use access::{Access, AccessMap, AccessPath, AccessSettings, NoAccess};
+pub use allocation::{
+    Allocation, AllocationDecision, AllocationRule, ArmPlan, CriterionCheck, Override, allocate, cryo_criteria,
+};
 pub use error::PlanError;
+pub use zoning::{Zones, ZoningSummary, ice_confinement, zone};

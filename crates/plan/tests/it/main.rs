@@ -1,1 +1,4 @@
 //! Integration tests of the planner.
+
+mod allocation;
+mod zoning;
