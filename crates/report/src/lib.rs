@@ -1,0 +1,16 @@
+//! Plots and reports: self-contained SVG figures (DVHs, isodose and isotherm slices) and the
+//! HTML documents built from them.
+//!
+//! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
+//! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
+//!   of dose or temperature (marching squares), seeds and probes.
+//!
+//! The key design decision: figures are hand-written SVG strings, with no plotting library, no
+//! fonts to embed and no scripts. They open offline in any browser, embed in HTML as they are,
+//! and are byte-identical for the same inputs. Everything here builds strings; writing them is
+//! the caller's business.
+
+pub mod plot;
+pub mod svg;
+
+pub use plot::{DvhCurve, Isolines, Markers, Outline, Plane, SliceSpec, dvh_svg, slice_svg};
