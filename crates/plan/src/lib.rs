@@ -9,6 +9,8 @@
 //!   the centre's single modality; investigator overrides are inputs with a reason and are
 //!   marked as deviations.
 //! - [`zoning`]: core, margin (seed target) and high-risk sub-volumes of the bulky lesion.
+//! - [`evaluate`]: zonal coverage, seed-target indices, OAR doses and ice-edge distances, with a
+//!   verdict per protocol constraint saying by how much a failed one is missed.
 //!
 //! Everything here is pure computation on values: no files, clock or environment. Randomized
 //! searches take an explicit seed, so the same inputs, protocol and seed give the same plan.
@@ -16,6 +18,7 @@
 pub mod access;
 pub mod allocation;
 mod error;
+pub mod evaluate;
 pub mod zoning;
 
 pub use access::{Access, AccessMap, AccessPath, AccessSettings, NoAccess};
@@ -23,4 +26,8 @@ pub use allocation::{
     Allocation, AllocationDecision, AllocationRule, ArmPlan, CriterionCheck, Override, allocate, cryo_criteria,
 };
 pub use error::PlanError;
+pub use evaluate::{
+    Evaluation, EvaluationSettings, IceDistance, LesionEvaluation, LesionIce, LesionInput, OarDose, SeedTargetIndices,
+    Verdict, cryo_target, evaluate, seed_target,
+};
 pub use zoning::{Zones, ZoningSummary, ice_confinement, zone};

@@ -1,4 +1,5 @@
 //! Integration tests of the planner.
 
 mod allocation;
+mod evaluate;
 mod zoning;
