@@ -1,6 +1,8 @@
 //! Plots and reports: self-contained SVG figures (DVHs, isodose and isotherm slices) and the
 //! HTML documents built from them.
 //!
+//! - [`html`]: self-contained HTML documents (provenance, sections of text, tables with
+//!   pass/fail rows, inline figures).
 //! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
 //! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
 //!   of dose or temperature (marching squares), seeds and probes.
@@ -10,7 +12,9 @@
 //! and are byte-identical for the same inputs. Everything here builds strings; writing them is
 //! the caller's business.
 
+pub mod html;
 pub mod plot;
 pub mod svg;
 
+pub use html::{Block, Document, Mark, Section};
 pub use plot::{DvhCurve, Isolines, Markers, Outline, Plane, SliceSpec, dvh_svg, slice_svg};
