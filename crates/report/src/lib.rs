@@ -6,6 +6,8 @@
 //! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
 //! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
 //!   of dose or temperature (marching squares), seeds and probes.
+//! - [`trial_plots`]: Kaplan–Meier with bands, censoring marks and numbers at risk; cumulative
+//!   incidence; forest; waterfall; swimmer; spider; CONSORT flow diagram.
 //!
 //! The key design decision: figures are hand-written SVG strings, with no plotting library, no
 //! fonts to embed and no scripts. They open offline in any browser, embed in HTML as they are,
@@ -15,6 +17,11 @@
 pub mod html;
 pub mod plot;
 pub mod svg;
+pub mod trial_plots;
 
 pub use html::{Block, Document, Mark, Section};
 pub use plot::{DvhCurve, Isolines, Markers, Outline, Plane, SliceSpec, dvh_svg, slice_svg};
+pub use trial_plots::{
+    Consort, ConsortArm, ForestRow, KmGroup, SpiderLine, SwimmerLane, WaterfallBar, at_risk, cif_svg, consort_svg,
+    forest_svg, km_svg, spider_svg, swimmer_svg, waterfall_svg,
+};

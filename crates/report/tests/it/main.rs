@@ -52,3 +52,5 @@ fn slice_shows_outlines_isodoses_and_seeds_in_their_planes() {
         assert_eq!(s.matches("<path").count(), 2);
     }
 }
+
+mod trial_plots;
