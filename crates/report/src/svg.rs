@@ -89,6 +89,15 @@ impl Svg {
         );
     }
 
+    /// A filled area (no stroke) with an opacity, e.g. a confidence band.
+    pub fn area(&mut self, d: &str, fill: &str, opacity: f64) {
+        if d.is_empty() {
+            return;
+        }
+        let _ =
+            writeln!(self.body, "<path d=\"{d}\" fill=\"{fill}\" fill-opacity=\"{}\" stroke=\"none\"/>", num(opacity));
+    }
+
     /// A rectangle.
     pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, stroke: Option<&str>) {
         let stroke = stroke.map(|s| format!(" stroke=\"{s}\"")).unwrap_or_default();

@@ -29,7 +29,8 @@ pub fn at_risk(km: &KaplanMeier, t: f64) -> usize {
 /// Kaplan–Meier curves by group with pointwise confidence bands (the estimate's own transform
 /// and level), `+` marks at censoring times, and the numbers at risk under the time axis.
 pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &str) -> String {
-    let (w, ph, pw) = (760.0, 320.0, 520.0);
+    const LEFT: f64 = 110.0;
+    let (w, ph, pw) = (900.0, 320.0, 520.0);
     let table_h = 22.0 + 18.0 * groups.len() as f64;
     let h = TOP + ph + 46.0 + table_h;
     let t_max = groups.iter().flat_map(|g| g.km.table.last().map(|r| r.time)).fold(1.0, f64::max);
@@ -81,7 +82,7 @@ pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &s
             band.push_str(&format!("{}{} {}", if k == 0 { "M" } else { "L" }, num(*px), num(*py)));
         }
         band.push('Z');
-        svg.path(&band, "none", 0.0, &format!("{colour}33"), None);
+        svg.area(&band, colour, 0.2);
         svg.polyline(&line, colour, 2.0, None);
         for r in g.km.table.iter().filter(|r| r.n_censor > 0) {
             let (cx, cy) = (x(r.time), y(r.survival));
@@ -100,7 +101,7 @@ pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &s
         );
         // Numbers at risk.
         let ry = TOP + ph + 66.0 + 18.0 * i as f64;
-        svg.text(LEFT - 6.0, ry, &g.label, 11.0, "end", colour);
+        svg.text(LEFT - 24.0, ry, &g.label, 11.0, "end", colour);
         for t in &xt {
             let n = if *t <= 0.0 { g.km.n } else { at_risk(g.km, *t) };
             svg.text(x(*t), ry, &n.to_string(), 11.0, "middle", "#000");
@@ -112,7 +113,7 @@ pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &s
 
 /// Cumulative incidence curves (step functions) by group.
 pub fn cif_svg(groups: &[(String, &CumulativeIncidence)], time_label: &str, title: &str) -> String {
-    let (w, ph, pw) = (760.0, 300.0, 520.0);
+    let (w, ph, pw) = (860.0, 300.0, 520.0);
     let h = TOP + ph + 50.0;
     let t_max = groups.iter().flat_map(|(_, c)| c.table.last().map(|r| r.time)).fold(1.0, f64::max);
     let y_max =
@@ -429,7 +430,8 @@ pub fn consort_svg(c: &Consort) -> String {
     let n_arms = c.arms.len().max(1);
     let w = 300.0 * n_arms as f64 + 100.0;
     let ex_h = 36.0 + 14.0 * c.excluded.len() as f64;
-    let h = 200.0 + ex_h + 3.0 * 90.0;
+    // Title box, gap, exclusions, randomized box, fork, then three stages per arm.
+    let h = 14.0 + 25.0 + 30.0 + ex_h + 25.0 + 30.0 + 2.0 * 60.0 + 25.0 + 14.0;
     let mut svg = Svg::new(w, h);
     svg.rect(0.0, 0.0, w, h, "#ffffff", None);
     let cx = w / 2.0;

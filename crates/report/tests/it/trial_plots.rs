@@ -25,8 +25,8 @@ fn km_plot_prints_numbers_at_risk_from_the_estimate() {
     assert!(svg.contains("Control (n=10, events=7)"));
     assert!(svg.contains("Experimental (n=6, events=3)"));
     // One confidence band per group.
-    assert_eq!(svg.matches("fill=\"#0072B233\"").count(), 1);
-    assert_eq!(svg.matches("fill=\"#D55E0033\"").count(), 1);
+    assert_eq!(svg.matches("fill=\"#0072B2\" fill-opacity=\"0.2\"").count(), 1);
+    assert_eq!(svg.matches("fill=\"#D55E00\" fill-opacity=\"0.2\"").count(), 1);
 }
 
 #[test]
