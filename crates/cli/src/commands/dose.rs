@@ -129,7 +129,7 @@ pub fn run(args: &Args, protocol: &Protocol) -> anyhow::Result<()> {
     if !(args.dvh_bin_gy.is_finite() && args.dvh_bin_gy > 0.0) {
         bail!("--dvh-bin-gy: must be > 0, got {}", args.dvh_bin_gy);
     }
-    check_out_dir(&args.out)?;
+    crate::output::check_out_dir(&args.out, "--out")?;
     let loaded = cryoseed_imaging::read_case(&args.case)?;
     let case = loaded.case;
     let extra: Vec<SeedModel> = args.model_dirs.iter().map(|d| model_from_csv_dir(d)).collect::<anyhow::Result<_>>()?;
@@ -308,16 +308,6 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-fn check_out_dir(dir: &Path) -> anyhow::Result<()> {
-    if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        if entries.next().is_some() {
-            bail!("{}: output directory is not empty", dir.display());
-        }
-    }
-    Ok(())
-}
-
 /// Writes into a hidden staging folder and renames it into place, so nothing is half-written.
 fn write_outputs(
     dir: &Path,
@@ -325,29 +315,13 @@ fn write_outputs(
     doc: &MetricsDoc,
     dvh_csv: &str,
 ) -> anyhow::Result<()> {
-    check_out_dir(dir)?;
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dose".into());
-    let staging = dir.with_file_name(format!(".{name}.partial"));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).with_context(|| format!("cannot remove {}", staging.display()))?;
-    }
-    let result = (|| -> anyhow::Result<()> {
-        std::fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    crate::output::write_dir_atomically(dir, "--out", |staging| {
         cryoseed_imaging::nifti::write_field_f32(&staging.join("dose.nii.gz"), dose)?;
         let mut json = serde_json::to_string_pretty(doc)?;
         json.push('\n');
         std::fs::write(staging.join("metrics.json"), json).context("cannot write metrics.json")?;
-        std::fs::write(staging.join("dvh.csv"), dvh_csv).context("cannot write dvh.csv")?;
-        if dir.exists() {
-            std::fs::remove_dir(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
-        }
-        std::fs::rename(&staging, dir).with_context(|| format!("cannot move the results to {}", dir.display()))
-    })();
-    if result.is_err() {
-        // Best effort: the error being reported matters more than a failure to clean up.
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result
+        std::fs::write(staging.join("dvh.csv"), dvh_csv).context("cannot write dvh.csv")
+    })
 }
 
 const SEED_HEADER: [&str; 8] = ["x_mm", "y_mm", "z_mm", "dir_x", "dir_y", "dir_z", "sk_u", "model"];

@@ -166,7 +166,7 @@ fn dose_writes_grid_metrics_and_dvh() {
         out_dir.to_str().unwrap(),
     ]);
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("output directory is not empty"), "{}", stderr(&again));
+    assert!(stderr(&again).contains("the directory is not empty"), "{}", stderr(&again));
 }
 
 #[test]
