@@ -6,6 +6,7 @@
 //! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
 //! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
 //!   of dose or temperature (marching squares), seeds and probes.
+//! - [`xpt`]: SAS transport (XPORT v5) files for CDISC datasets.
 //! - [`trial_plots`]: Kaplan–Meier with bands, censoring marks and numbers at risk; cumulative
 //!   incidence; forest; waterfall; swimmer; spider; CONSORT flow diagram.
 //!
@@ -18,6 +19,7 @@ pub mod html;
 pub mod plot;
 pub mod svg;
 pub mod trial_plots;
+pub mod xpt;
 
 pub use html::{Block, Document, Mark, Section};
 pub use plot::{DvhCurve, Isolines, Markers, Outline, Plane, SliceSpec, dvh_svg, slice_svg};

@@ -54,3 +54,4 @@ fn slice_shows_outlines_isodoses_and_seeds_in_their_planes() {
 }
 
 mod trial_plots;
+mod xpt;
