@@ -6,5 +6,10 @@
 //! searches take an explicit seed, so the same inputs, protocol and seed give the same plan.
 
 mod error;
+pub mod seeds;
 
 pub use error::PlanError;
+pub use seeds::{
+    FixedSeed, NeedleObstacle, SeedOar, SeedPlan, SeedPlanConfig, SeedPlanOutcome, SeedPlanRequest, SeedSettings,
+    SeedStructures, plan_seeds, post_implant, replan_remaining,
+};
