@@ -16,7 +16,7 @@
 //!    dose per seed, TG-43U1 line source along the needle axis, sparse within a cut-off radius).
 //! 3. The [`optimize`]r: greedy addition, then simulated annealing (add, remove, move along the
 //!    needle or to a neighbour) on a penalty objective, seeded with `ChaCha8Rng`.
-//! 4. The [`evaluate`] stage: the dose engine's full dose on the voxels ([`cryoseed_dose::dose_grid`])
+//! 4. The [`evaluate`] stage: the dose engine's full dose on the voxels ([`cryoseed_dose::dose_grid()`])
 //!    and the protocol's goals and OAR limits, each with pass/fail and its margin; a plan that
 //!    misses a goal says which and by how much ([`SeedPlanVerdict`]).
 //!
@@ -271,7 +271,7 @@ pub struct SeedPlanOutcome {
     pub plan: SeedPlan,
     /// Total dose (Gy) on the planning region: the target's box grown by 30 mm, same voxel
     /// spacing as the case grid. Recompute on the whole case grid with
-    /// [`SeedPlan::to_implant`] and [`cryoseed_dose::dose_grid`] when needed.
+    /// [`SeedPlan::to_implant`] and [`cryoseed_dose::dose_grid()`] when needed.
     pub dose: Field<f32>,
 }
 
