@@ -35,8 +35,8 @@
 //! - **Cut-off**: the influence structure keeps each seed's dose within
 //!   [`SeedPlanConfig::influence_cutoff`] (40 mm by default; one 0.76 U 6711 seed gives about
 //!   0.4 Gy total dose there, ≈ 0.35 % of a 110 Gy prescription). For large implants the sum of
-//!   those tails reaches 10 % of the prescription (the plan records the largest,
-//!   `optimizer.max_far_correction`), so after each optimization round the exact dose of the chosen
+//!   those tails is large (22 Gy, 20 % of a 110 Gy prescription, at the worst sample point of a
+//!   280 mL margin with 160 seeds; the plan records it as `optimizer.max_far_correction`), so after each optimization round the exact dose of the chosen
 //!   seeds at every sample point (no cut-off) replaces the truncated one as a fixed correction,
 //!   and the next round starts from there; the final verdict always comes from the dose engine on
 //!   the voxels.
