@@ -9,6 +9,8 @@
 //!   the centre's single modality; investigator overrides are inputs with a reason and are
 //!   marked as deviations.
 //! - [`zoning`]: core, margin (seed target) and high-risk sub-volumes of the bulky lesion.
+//! - [`seeds`]: seed inverse planning (needle tracks, dose influence, seeded optimizer),
+//!   post-implant dosimetry and intra-operative re-planning.
 //! - [`evaluate`]: zonal coverage, seed-target indices, OAR doses and ice-edge distances, with a
 //!   verdict per protocol constraint saying by how much a failed one is missed.
 //!
@@ -19,6 +21,7 @@ pub mod access;
 pub mod allocation;
 mod error;
 pub mod evaluate;
+pub mod seeds;
 pub mod zoning;
 
 pub use access::{Access, AccessMap, AccessPath, AccessSettings, NoAccess};
@@ -31,3 +34,7 @@ pub use evaluate::{
     Verdict, cryo_target, evaluate, seed_target,
 };
 pub use zoning::{Zones, ZoningSummary, ice_confinement, zone};
+pub use seeds::{
+    FixedSeed, NeedleObstacle, SeedOar, SeedPlan, SeedPlanConfig, SeedPlanOutcome, SeedPlanRequest, SeedSettings,
+    SeedStructures, plan_seeds, post_implant, replan_remaining,
+};

@@ -2,4 +2,5 @@
 
 mod allocation;
 mod evaluate;
+mod seeds;
 mod zoning;
