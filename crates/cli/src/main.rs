@@ -32,7 +32,7 @@ enum Command {
     Phantom(commands::phantom::Args),
     /// Measure every lesion of a case directory: diameters, volume, distances to OARs and vessels.
     Features(commands::features::Args),
-    /// Cryoablation: simulate the ice ball of a probe set.
+    /// Cryoablation: simulate the ice ball of a probe set, or plan probes for a target.
     #[command(subcommand)]
     Cryo(commands::cryo::CryoCommand),
     /// Run the trial on a seeded synthetic cohort and print a summary (the README's main job).

@@ -78,4 +78,15 @@ pub enum CryoError {
     /// No cold source: nothing would freeze.
     #[error("no cold source: give at least one probe (or cold voxel)")]
     NoSource,
+    /// A surrogate calibration is invalid or missing.
+    #[error("surrogate: {0}")]
+    Surrogate(String),
+    /// A placement request is invalid (empty target, masks on another grid, bad parameter).
+    #[error("placement: {field}: {message}")]
+    Placement {
+        /// The request field concerned.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
 }

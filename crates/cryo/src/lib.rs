@@ -55,7 +55,9 @@ pub mod catalogue;
 mod error;
 pub mod isotherm;
 pub mod medium;
+pub mod placement;
 pub mod probe;
+pub mod surrogate;
 
 pub use bioheat::{
     BioheatConfig, BioheatResult, ColdSource, Snapshot, TIME_STEP_SAFETY, solve_pennes_enthalpy, stable_time_step,
@@ -65,6 +67,7 @@ pub use error::CryoError;
 pub use isotherm::{IsothermExtent, isotherm_extent, isotherm_mask, probe_axis};
 pub use medium::{BLOOD_HEAT_CAPACITY_J_PER_M3_K, Medium};
 pub use probe::{PlacedProbe, probe_sources, validate_probes};
+pub use surrogate::{SurrogateLibrary, SurrogateModel};
 
 use cryoseed_core::Celsius;
 use cryoseed_core::protocol::FreezeThawPhase;

@@ -149,7 +149,7 @@ pub fn probe_sources(probes: &[PlacedProbe], grid: &Grid, protocol_default: Cels
 
 /// Closest distance between segments [p0, p1] and [q0, q1] (Eberly, "Distance between two line
 /// segments", by clamped minimisation over the two segment parameters).
-fn segment_distance(p0: [f64; 3], p1: [f64; 3], q0: [f64; 3], q1: [f64; 3]) -> f64 {
+pub(crate) fn segment_distance(p0: [f64; 3], p1: [f64; 3], q0: [f64; 3], q1: [f64; 3]) -> f64 {
     let sub = |a: [f64; 3], b: [f64; 3]| -> [f64; 3] { std::array::from_fn(|i| a[i] - b[i]) };
     let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
     let (d1, d2, r) = (sub(p1, p0), sub(q1, q0), sub(p0, q0));

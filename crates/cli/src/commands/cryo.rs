@@ -1,5 +1,9 @@
 //! `cryoseed cryo simulate`: the 3-D bioheat simulation of a probe set through a freeze–thaw
 //! sequence, written as NIfTI images and `isotherms.json`.
+//!
+//! `cryoseed cryo plan`: probe placement for a target structure of a case directory (fast
+//! surrogate search, then verification with the bioheat solver), written as `probes.json` (the
+//! layout `cryo simulate --probes` reads), `coverage.json` and isotherm masks.
 
 use crate::output;
 use anyhow::{Context, anyhow, bail};
@@ -18,6 +22,70 @@ pub enum CryoCommand {
     /// Simulate the ice ball of a probe set (3-D Pennes bioheat with phase change) and write the
     /// minimum temperature, isotherm masks (NIfTI) and isotherms.json.
     Simulate(SimulateArgs),
+    /// Place probes so that the lethal isotherm covers a target structure (with a margin) while
+    /// the ice edge keeps its distance from every critical OAR; verify with the bioheat solver.
+    /// Writes probes.json, coverage.json and isotherm masks (NIfTI).
+    Plan(PlanArgs),
+}
+
+/// Flags of `cryoseed cryo plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Case directory (as written by `cryoseed phantom` or `cryoseed import`).
+    #[arg(long, value_name = "DIR")]
+    case: PathBuf,
+    /// Name of the structure to ablate (e.g. GTV_L1).
+    #[arg(long, value_name = "NAME")]
+    target: String,
+    /// Margin added around the target structure, mm (default: the protocol's
+    /// `cryo.ablative_margin_mm`, 5).
+    #[arg(long, value_name = "MM")]
+    margin_mm: Option<f64>,
+    /// Lethal isotherm, °C (default: the protocol's `cryo.lethal_isotherm_c`, -20).
+    #[arg(long, value_name = "C", allow_hyphen_values = true)]
+    lethal_c: Option<f64>,
+    /// Minimum fraction of the target inside the lethal isotherm.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.95)]
+    coverage: f64,
+    /// Minimum distance from the 0 °C ice edge to every critical OAR, mm (default: the protocol's
+    /// `allocation.min_ice_to_oar_mm`, 5). Critical OARs are the case's structures of role `oar`
+    /// whose organ is a protocol critical-OAR class.
+    #[arg(long, value_name = "MM")]
+    oar_distance_mm: Option<f64>,
+    /// Structure the ice edge must stay inside (grown by --confine-margin-mm), e.g. the GTV when
+    /// the target is a bulky lesion's core.
+    #[arg(long, value_name = "NAME")]
+    confine_to: Option<String>,
+    /// Margin around --confine-to, mm (default: the protocol's `zoning.ice_edge_max_beyond_gtv_mm`, 3).
+    #[arg(long, value_name = "MM", requires = "confine_to")]
+    confine_margin_mm: Option<f64>,
+    /// Direction of parallel probes, from the skin entry towards the tip, as x,y,z in the
+    /// patient frame (LPS); the default 0,1,0 is an anterior approach.
+    #[arg(long, value_name = "X,Y,Z", default_value = "0,1,0", conflicts_with = "entry")]
+    direction: String,
+    /// Skin entry point x,y,z (mm, patient frame); repeat for several. Each probe is aimed from
+    /// the nearest entry point instead of being parallel.
+    #[arg(long, value_name = "X,Y,Z")]
+    entry: Vec<String>,
+    /// Probe class of the catalogue.
+    #[arg(long, value_name = "CLASS", default_value = "2.4mm-argon")]
+    class: String,
+    /// Probe catalogue CSV of the site instead of the shipped catalogue.
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
+    /// Freeze–thaw sequence, by its name in the protocol (default: `cryo.default_freeze_thaw`).
+    #[arg(long, value_name = "NAME")]
+    freeze_thaw: Option<String>,
+    /// Skip the verification of the plan with the bioheat solver (which takes tens of seconds to
+    /// minutes).
+    #[arg(long)]
+    no_verify: bool,
+    /// Voxel spacing of the verification simulation, mm.
+    #[arg(long, value_name = "MM", default_value_t = 2.0)]
+    verify_spacing_mm: f64,
+    /// Output directory (must not exist, or be empty); written in full or not at all.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 /// Tissue whose protocol properties (`cryo.tissue`, with the organ's overrides) are used.
@@ -169,18 +237,23 @@ fn r2(v: f64) -> f64 {
 pub fn run(command: &CryoCommand, protocol: &Protocol) -> anyhow::Result<()> {
     match command {
         CryoCommand::Simulate(args) => simulate(args, protocol),
+        CryoCommand::Plan(args) => plan(args, protocol),
     }
 }
 
-fn simulate(args: &SimulateArgs, protocol: &Protocol) -> anyhow::Result<()> {
-    let catalogue = match &args.catalogue {
+fn load_catalogue(path: Option<&Path>) -> anyhow::Result<ProbeCatalogue> {
+    Ok(match path {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).with_context(|| format!("cannot read catalogue {}", path.display()))?;
             ProbeCatalogue::from_csv_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
         }
         None => ProbeCatalogue::shipped(),
-    };
+    })
+}
+
+fn simulate(args: &SimulateArgs, protocol: &Protocol) -> anyhow::Result<()> {
+    let catalogue = load_catalogue(args.catalogue.as_deref())?;
     let file = read_probes(&args.probes)?;
     let at = |e: cryoseed_cryo::CryoError| anyhow!("{}: {e}", args.probes.display());
     let mut probes = Vec::with_capacity(file.probes.len());
@@ -356,19 +429,7 @@ fn write_outputs(
     isotherms: &[(Celsius, &str)],
     doc: &IsothermsDoc,
 ) -> anyhow::Result<()> {
-    if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("--out {}", dir.display()))?;
-        if entries.next().is_some() {
-            bail!("--out {}: the directory is not empty; refusing to overwrite", dir.display());
-        }
-    }
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cryo".into());
-    let staging = dir.with_file_name(format!(".{name}.partial"));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
-    }
-    let write = || -> anyhow::Result<()> {
-        std::fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    write_atomically(dir, |staging| {
         cryoseed_imaging::nifti::write_field_f32(&staging.join(doc.min_temperature_file), &result.min_temperature)?;
         for &(t, _) in isotherms {
             cryoseed_imaging::nifti::write_mask(
@@ -376,10 +437,28 @@ fn write_outputs(
                 &isotherm_mask(&result.min_temperature, t),
             )?;
         }
-        let mut text = serde_json::to_string_pretty(doc)?;
-        text.push('\n');
-        let path = staging.join("isotherms.json");
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        write_json(&staging.join("isotherms.json"), doc)
+    })
+}
+
+fn write_json(path: &Path, doc: &impl Serialize) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(doc)?;
+    text.push('\n');
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Refuses a non-empty `dir`, lets `fill` write into a hidden sibling folder, then renames it
+/// into place: an error leaves nothing behind.
+fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    check_out_dir(dir)?;
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cryo".into());
+    let staging = dir.with_file_name(format!(".{name}.partial"));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
+    }
+    let write = || -> anyhow::Result<()> {
+        std::fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        fill(&staging)?;
         if dir.exists() {
             std::fs::remove_dir(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
         }
@@ -391,4 +470,244 @@ fn write_outputs(
         let _ = std::fs::remove_dir_all(&staging);
     }
     outcome
+}
+
+fn check_out_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        let mut entries = std::fs::read_dir(dir).with_context(|| format!("--out {}", dir.display()))?;
+        if entries.next().is_some() {
+            bail!("--out {}: the directory is not empty; refusing to overwrite", dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// Version of `coverage.json`.
+pub const COVERAGE_FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct ProbesOut<'a> {
+    format: &'static str,
+    version: u32,
+    probes: &'a [cryoseed_cryo::placement::PlannedProbe],
+}
+
+#[derive(Serialize)]
+struct CoverageDoc<'a> {
+    format: &'static str,
+    version: u32,
+    software_version: &'static str,
+    protocol_version: String,
+    protocol_sha256: String,
+    case_patient_id: String,
+    target_structure: String,
+    margin_mm: f64,
+    confinement: Option<ConfinementDoc>,
+    tissue: String,
+    freeze_thaw: String,
+    feasible: bool,
+    verified: bool,
+    plan: &'a cryoseed_cryo::placement::ProbePlan,
+    files: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ConfinementDoc {
+    structure: String,
+    margin_mm: f64,
+}
+
+fn parse_xyz(flag: &str, text: &str) -> anyhow::Result<[f64; 3]> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let values: Vec<f64> = parts.iter().filter_map(|p| p.parse::<f64>().ok()).filter(|v| v.is_finite()).collect();
+    if parts.len() != 3 || values.len() != 3 {
+        bail!("{flag}: expected three numbers x,y,z, got `{text}`");
+    }
+    Ok([values[0], values[1], values[2]])
+}
+
+fn plan(args: &PlanArgs, protocol: &Protocol) -> anyhow::Result<()> {
+    use cryoseed_core::StructureRole;
+    use cryoseed_cryo::placement::{OarConstraint, PlacementRequest, ProbeDirections, plan_probes, verify_plan};
+    use cryoseed_cryo::surrogate::SurrogateLibrary;
+
+    check_out_dir(&args.out)?;
+    if !(args.coverage > 0.0 && args.coverage <= 1.0) {
+        bail!("--coverage: must be in (0, 1], got {}", args.coverage);
+    }
+    let non_negative = |flag: &str, v: Option<f64>, default: f64| -> anyhow::Result<f64> {
+        let v = v.unwrap_or(default);
+        if !(v.is_finite() && v >= 0.0) {
+            bail!("{flag}: must be >= 0 mm, got {v}");
+        }
+        Ok(v)
+    };
+    let margin = non_negative("--margin-mm", args.margin_mm, protocol.cryo.ablative_margin_mm.0)?;
+    let oar_distance =
+        non_negative("--oar-distance-mm", args.oar_distance_mm, protocol.allocation.min_ice_to_oar_mm.0)?;
+    let confine_margin =
+        non_negative("--confine-margin-mm", args.confine_margin_mm, protocol.zoning.ice_edge_max_beyond_gtv_mm.0)?;
+    if !(args.verify_spacing_mm.is_finite() && args.verify_spacing_mm > 0.0) {
+        bail!("--verify-spacing-mm: must be > 0, got {}", args.verify_spacing_mm);
+    }
+    let lethal = Celsius(args.lethal_c.unwrap_or(protocol.cryo.lethal_isotherm_c.0));
+    if !(lethal.0.is_finite() && lethal.0 < 0.0) {
+        bail!("--lethal-c: must be below 0 °C (the ice edge), got {}", lethal.0);
+    }
+    let catalogue = load_catalogue(args.catalogue.as_deref())?;
+    let class = catalogue.class(&args.class).map_err(|e| anyhow!("--class: {e}"))?.clone();
+    let directions = if args.entry.is_empty() {
+        ProbeDirections::Parallel(PatientVector(parse_xyz("--direction", &args.direction)?))
+    } else {
+        ProbeDirections::FromEntryPoints(
+            args.entry.iter().map(|e| parse_xyz("--entry", e).map(PatientPoint)).collect::<anyhow::Result<_>>()?,
+        )
+    };
+
+    let loaded = cryoseed_imaging::read_case(&args.case)
+        .with_context(|| format!("cannot read the case directory {}", args.case.display()))?;
+    let case = loaded.case;
+    let structure = case.structure(&args.target).ok_or_else(|| {
+        let names: Vec<&str> = case.structures().iter().map(|s| s.name.as_str()).collect();
+        anyhow!(
+            "--target: no structure `{}` in {} (structures: {})",
+            args.target,
+            args.case.display(),
+            names.join(", ")
+        )
+    })?;
+    let organ = structure.organ;
+    let target = cryoseed_volume::dilate(&structure.mask, Mm(margin));
+    let oars: Vec<OarConstraint> = case
+        .with_role(StructureRole::Oar)
+        .filter(|s| s.organ.critical_oar().is_some() && s.name != args.target)
+        .map(|s| OarConstraint { name: s.name.clone(), mask: s.mask.clone(), min_ice_distance: Mm(oar_distance) })
+        .collect();
+    let confinement = match &args.confine_to {
+        Some(name) => {
+            let s = case
+                .structure(name)
+                .ok_or_else(|| anyhow!("--confine-to: no structure `{name}` in {}", args.case.display()))?;
+            Some(cryoseed_volume::dilate(&s.mask, Mm(confine_margin)))
+        }
+        None => None,
+    };
+    let mut request = PlacementRequest::from_protocol(&protocol.cryo, target, class.clone(), directions);
+    request.oars = oars;
+    request.confinement = confinement;
+    request.lethal_isotherm = lethal;
+    request.min_coverage = args.coverage;
+
+    let name = args.freeze_thaw.clone().unwrap_or_else(|| protocol.cryo.default_freeze_thaw.clone());
+    let sequence = protocol.cryo.freeze_thaw(&name).ok_or_else(|| {
+        let known: Vec<&str> = protocol.cryo.freeze_thaw.iter().map(|p| p.name.as_str()).collect();
+        anyhow!("--freeze-thaw: no sequence `{name}` in the protocol (known: {})", known.join(", "))
+    })?;
+    let medium = Medium::from_tissue(&protocol.cryo.tissue_for(organ)).context("protocol cryo.tissue")?;
+    let surface = protocol.cryo.probe_surface_temperature_c;
+    let library = SurrogateLibrary::shipped();
+    let model = library
+        .find(&class, &medium, &sequence.phases, BioheatConfig::BODY_TEMPERATURE, class.surface_temperature_or(surface))
+        .map_err(|e| anyhow!("{organ} tissue, --class {}, --freeze-thaw {name}: {e}", class.name))?;
+    let mut plan = plan_probes(&request, model).map_err(|e| anyhow!("{e}"))?;
+    let mut verification = None;
+    if !args.no_verify {
+        let config = BioheatConfig { medium, baseline: BioheatConfig::BODY_TEMPERATURE, snapshot_times: vec![] };
+        let v = verify_plan(&request, model, &plan, &sequence.phases, surface, &config, Mm(args.verify_spacing_mm))
+            .map_err(|e| anyhow!("verification: {e}"))?;
+        plan.physics = Some(v.metrics.clone());
+        verification = Some(v);
+    }
+    let probes = plan.placed_probes(&class).map_err(|e| anyhow!("{e}"))?;
+    let isotherms = [Celsius(0.0), lethal];
+    let masks = model.isotherm_masks(case.grid(), &probes, &isotherms).map_err(|e| anyhow!("{e}"))?;
+    let mut files = vec!["probes.json".to_owned(), "coverage.json".to_owned()];
+    files.extend(isotherms.iter().map(|&t| format!("surrogate_{}", isotherm_file(t))));
+    if verification.is_some() {
+        files.push("physics_min_temperature_c.nii.gz".into());
+        files.extend(isotherms.iter().map(|&t| format!("physics_{}", isotherm_file(t))));
+    }
+    let doc = CoverageDoc {
+        format: "cryoseed-cryo-plan",
+        version: COVERAGE_FORMAT_VERSION,
+        software_version: cryoseed_core::SOFTWARE_VERSION,
+        protocol_version: protocol.protocol.version.clone(),
+        protocol_sha256: protocol.hash().to_string(),
+        case_patient_id: case.patient_id().to_string(),
+        target_structure: args.target.clone(),
+        margin_mm: margin,
+        confinement: args
+            .confine_to
+            .as_ref()
+            .map(|s| ConfinementDoc { structure: s.clone(), margin_mm: confine_margin }),
+        tissue: organ.to_string(),
+        freeze_thaw: sequence.name.clone(),
+        feasible: plan.feasible && plan.physics.as_ref().is_none_or(|p| p.feasible()),
+        verified: plan.physics.is_some(),
+        plan: &plan,
+        files,
+    };
+    write_atomically(&args.out, |staging| {
+        write_json(
+            &staging.join("probes.json"),
+            &ProbesOut { format: PROBES_FORMAT, version: PROBES_FORMAT_VERSION, probes: &plan.probes },
+        )?;
+        write_json(&staging.join("coverage.json"), &doc)?;
+        for (mask, &t) in masks.iter().zip(&isotherms) {
+            cryoseed_imaging::nifti::write_mask(&staging.join(format!("surrogate_{}", isotherm_file(t))), mask)?;
+        }
+        if let Some(v) = &verification {
+            cryoseed_imaging::nifti::write_field_f32(
+                &staging.join("physics_min_temperature_c.nii.gz"),
+                &v.min_temperature,
+            )?;
+            for &t in &isotherms {
+                cryoseed_imaging::nifti::write_mask(
+                    &staging.join(format!("physics_{}", isotherm_file(t))),
+                    &isotherm_mask(&v.min_temperature, t),
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+
+    let mut text = format!(
+        "{} probe(s) of {} for {} + {margin} mm ({} in {}, lethal {} °C): {}\n",
+        plan.probes.len(),
+        class.name,
+        args.target,
+        sequence.name,
+        organ,
+        lethal.0,
+        if doc.feasible { "meets every constraint" } else { "DOES NOT meet every constraint" }
+    );
+    for p in &plan.probes {
+        let _ = writeln!(text, "  probe tip {:?} mm, direction {:?}", p.tip_mm, p.direction);
+    }
+    for metrics in std::iter::once(&plan.surrogate).chain(plan.physics.as_ref()) {
+        let _ = writeln!(text, "{}: lethal coverage {:.1} %", metrics.model, 100.0 * metrics.coverage);
+        for o in &metrics.oars {
+            let _ = writeln!(
+                text,
+                "  ice edge to {}: {} (required >= {} mm){}",
+                o.name,
+                o.ice_distance_mm
+                    .map_or_else(|| format!("> {} mm", plan.evaluated_margin_mm), |d| format!("{d:.1} mm")),
+                o.required_mm,
+                if o.pass { "" } else { "  BROKEN" }
+            );
+        }
+        if let Some(c) = &metrics.confinement {
+            let _ = writeln!(text, "  ice beyond the confinement: {:.1} mm", c.max_beyond_mm);
+        }
+        for b in &metrics.broken {
+            let _ = writeln!(
+                text,
+                "  broken: {} (required {}, achieved {}, missed by {} {})",
+                b.constraint, b.required, b.achieved, b.by, b.unit
+            );
+        }
+    }
+    let _ = writeln!(text, "wrote {}", args.out.display());
+    output::print(&text)
 }

@@ -128,3 +128,122 @@ fn bad_probe_files_name_the_file_and_field_and_write_nothing() {
     let usage = cryoseed(&["cryo", "simulate", "--probes", "x.json", "--out", &out_arg, "--tissue", "brain"]);
     assert_eq!(usage.status.code(), Some(2));
 }
+
+/// A liver phantom at 2 mm (its well-separated metastasis is GTV_L1).
+fn liver_case(dir: &Path) -> String {
+    let case = dir.join("case");
+    let run = cryoseed(&[
+        "phantom",
+        "--scenario",
+        "liver-small-separated",
+        "--out",
+        case.to_str().unwrap(),
+        "--spacing",
+        "2",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    case.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn plan_covers_a_liver_metastasis_and_its_probes_feed_back_into_simulate() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = liver_case(dir.path());
+    let out = dir.path().join("plan");
+    let run = cryoseed(&["cryo", "plan", "--case", &case, "--target", "GTV_L1", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = stdout(&run);
+    assert!(text.contains("meets every constraint") && text.contains("physics: lethal coverage"), "{text}");
+    for file in [
+        "probes.json",
+        "coverage.json",
+        "surrogate_iso_0c.nii.gz",
+        "surrogate_iso_minus20c.nii.gz",
+        "physics_min_temperature_c.nii.gz",
+        "physics_iso_minus20c.nii.gz",
+    ] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("coverage.json")).unwrap()).unwrap();
+    assert_eq!(doc["format"], "cryoseed-cryo-plan");
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["feasible"], true);
+    assert_eq!(doc["verified"], true);
+    assert_eq!(doc["margin_mm"], 5.0);
+    assert!(doc["plan"]["surrogate"]["coverage"].as_f64().unwrap() >= 0.95);
+    let oars = doc["plan"]["physics"]["oars"].as_array().unwrap();
+    assert!(oars.iter().any(|o| o["name"] == "Bowel"), "{oars:?}");
+    assert!(oars.iter().all(|o| o["required_mm"] == 5.0));
+    // The probes file is the layout `cryo simulate --probes` reads.
+    let sim = dir.path().join("sim");
+    let run = cryoseed(&[
+        "cryo",
+        "simulate",
+        "--probes",
+        out.join("probes.json").to_str().unwrap(),
+        "--tissue",
+        "liver",
+        "--spacing-mm",
+        "3",
+        "--margin-mm",
+        "25",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    // Same inputs, same bytes (without the verification, which is the slow part).
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    for o in [&a, &b] {
+        let run = cryoseed(&[
+            "cryo",
+            "plan",
+            "--case",
+            &case,
+            "--target",
+            "GTV_L1",
+            "--no-verify",
+            "--out",
+            o.to_str().unwrap(),
+        ]);
+        assert!(run.status.success(), "{}", stderr(&run));
+    }
+    for file in ["probes.json", "coverage.json", "surrogate_iso_minus20c.nii.gz"] {
+        assert_eq!(std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap(), "{file}");
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("coverage.json")).unwrap()).unwrap();
+    assert_eq!(doc["verified"], false);
+    assert!(doc["plan"]["physics"].is_null());
+}
+
+#[test]
+fn plan_errors_name_the_flag_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = liver_case(dir.path());
+    let out = dir.path().join("plan");
+    let o = out.to_str().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--target", "GTV_L9"], "--target: no structure `GTV_L9`"),
+        (&["--target", "GTV_L1", "--class", "nope"], "--class: unknown probe class `nope`"),
+        (&["--target", "GTV_L1", "--coverage", "1.5"], "--coverage: must be in (0, 1]"),
+        (&["--target", "GTV_L1", "--direction", "0,0"], "--direction: expected three numbers"),
+        (&["--target", "GTV_L1", "--class", "17g-rod"], "no calibration for class `17g-rod`"),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["cryo", "plan", "--case", &case, "--out", o, "--no-verify"];
+        args.extend_from_slice(extra);
+        let run = cryoseed(&args);
+        assert!(!run.status.success(), "{extra:?} succeeded");
+        assert!(stderr(&run).contains(message), "{extra:?}: {}", stderr(&run));
+        assert!(!out.exists(), "{extra:?} left {o}");
+    }
+    let help = cryoseed(&["cryo", "plan", "--help"]);
+    let text = stdout(&help);
+    for flag in
+        ["--case", "--target", "--margin-mm", "--lethal-c", "--coverage", "--no-verify", "--confine-to", "--entry"]
+    {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}

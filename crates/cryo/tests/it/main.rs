@@ -8,7 +8,9 @@ mod analytic;
 mod catalogue;
 mod convergence;
 mod measured;
+mod placement;
 mod probes;
+mod surrogate;
 
 use cryoseed_core::{Mm, PatientPoint, PatientVector};
 use cryoseed_cryo::{PlacedProbe, ProbeCatalogue};
