@@ -408,3 +408,20 @@ fn bulky_300ml_margin_of_the_benchmark_meets_the_goals() {
         assert!(!core.at(core.grid().nearest_voxel(s.centre_in_patient).unwrap()));
     }
 }
+
+/// Free-hand needles fanning out from two skin entry points (anterior and left lateral) reach
+/// the synthetic target and meet the goals.
+#[test]
+fn free_tracks_from_skin_entry_points_meet_the_goals() {
+    let s = synthetic();
+    let tracks = vec![TrackSource::Free(cryoseed_plan::seeds::FreeTracks {
+        entry_points: vec![
+            PatientPoint::new(Mm(60.0), Mm(20.0), Mm(50.0)),
+            PatientPoint::new(Mm(4.0), Mm(60.0), Mm(50.0)),
+            PatientPoint::new(Mm(116.0), Mm(60.0), Mm(50.0)),
+        ],
+    })];
+    let out = plan_seeds(&synthetic_request(&s, false, tracks)).unwrap();
+    assert!(out.plan.needles.iter().all(|n| n.track.entry_index.is_some()));
+    assert_eq!(out.plan.verdict, SeedPlanVerdict::MeetsGoals, "{:?}", out.plan.evaluation);
+}
