@@ -1,4 +1,16 @@
 //! Seed inverse planning on the `sim` scenarios' seed targets.
+//!
+//! Seed count against a published nomogram: not tested, for two reasons. (1) No published
+//! seed-count or activity nomogram could be retrieved with its numbers from the project's
+//! reference sources (searched: Anderson's 1976 spacing nomograph and the Memorial "activity vs
+//! average dimension" rule, prostate activity nomograms, the formulas quoted for CT-guided I-125
+//! implantation in China), and values recalled without a citable table would be a test that
+//! proves nothing. (2) Those nomograms give the activity for a matched/minimum peripheral dose
+//! of a solid, peripherally or uniformly loaded volume of 3–5 cm average dimension; the seed
+//! targets here are margin shells around a cryoablated core (not solid) or whole lesions of
+//! 8–21 mL (2.5–3.4 cm), and the protocol's goal is D90, not a peripheral dose. What is tested
+//! instead: D90 ≥ Rx and V100 ≥ 90 % (too few seeds fail), V150 ≤ 60 % and V200 ≤ 30 % (too
+//! many or crowded seeds fail), on every scenario; the objective charges every seed and needle.
 
 use cryoseed_anatomy::Case;
 use cryoseed_core::protocol::Protocol;
