@@ -286,8 +286,7 @@ pub fn plan_seeds(request: &SeedPlanRequest<'_>) -> Result<SeedPlanOutcome, Plan
     let region = region::PlanningRegion::new(structures, &request.settings, &request.config)?;
     let candidates = tracks::candidates(request, &region)?;
     let influence = influence::DoseInfluence::compute(request, &region, &candidates)?;
-    let optimized = optimize::optimize(request, &region, &candidates, &influence)?;
-    Ok(optimized)
+    optimize::optimize(request, &region, &candidates, &influence)
 }
 
 /// Intra-operative re-planning: `placed` seeds are already in the patient (positions from

@@ -2,8 +2,9 @@
 //!
 //! A [`TemplateGrid`] gives parallel needles: lines along `direction` through the holes of a
 //! square grid `needle_spacing` apart in the entry plane (the plane through `entry_point`
-//! perpendicular to `direction`; by default the point where the line through the target's
-//! centroid leaves the body, i.e. the skin). The in-plane axes are `u = normalize(e × d)` and
+//! perpendicular to `direction`; by default 60 mm outside the point where the line through the
+//! target's centroid crosses the skin, so that every needle finds its own skin entry on a curved
+//! body surface). The in-plane axes are `u = normalize(e × d)` and
 //! `v = d × u`, `e` the coordinate axis least aligned with `d`, so hole (a, b) is at
 //! `entry + (a·s + offset[0])·u + (b·s + offset[1])·v`.
 //!
@@ -48,8 +49,8 @@ pub enum TrackSource {
 pub struct TemplateGrid {
     /// Needle insertion direction in the patient frame (any non-zero length).
     pub direction: [f64; 3],
-    /// A point of the entry plane (the template's centre hole); `None`: where the line through
-    /// the target's centroid along `direction` enters the body.
+    /// A point of the entry plane (the template's centre hole); `None`: 60 mm outside the point
+    /// where the line through the target's centroid along `direction` enters the body.
     pub entry_point: Option<PatientPoint>,
     /// Shift of the hole grid in the entry plane along (u, v).
     pub offset: [Mm; 2],
