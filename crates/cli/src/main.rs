@@ -32,6 +32,10 @@ enum Command {
     Phantom(commands::phantom::Args),
     /// Measure every lesion of a case directory: diameters, volume, distances to OARs and vessels.
     Features(commands::features::Args),
+    /// Plan a patient: allocation, zoning, seeds and cryoprobes, evaluation; plan.json, report.html, NIfTI.
+    Plan(commands::plan::PlanArgs),
+    /// Post-implant dosimetry: found seed positions against the plan, technical-success verdict.
+    Postimplant(commands::plan::PostImplantArgs),
     /// Cryoablation: simulate the ice ball of a probe set, or plan probes for a target.
     #[command(subcommand)]
     Cryo(commands::cryo::CryoCommand),
@@ -75,39 +79,44 @@ enum ProtocolCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Protocol(ProtocolCommand::Show { file, json }) => {
-            commands::protocol::show(file.as_deref().or(cli.protocol.as_deref()), json)
-        }
-        Command::Protocol(ProtocolCommand::Check { file }) => {
-            commands::protocol::check(file.as_deref().or(cli.protocol.as_deref()))
-        }
-        Command::Phantom(args) => commands::phantom::run(&args),
-        Command::Import(args) => commands::import::run(&args),
-        Command::Features(args) => {
-            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
-        }
-        Command::Cryo(command) => {
-            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::cryo::run(&command, &p))
-        }
-        Command::Demo(args) => {
-            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::demo::run(&args, &p))
-        }
-        Command::Response(args) => {
-            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::response::run(&args, &p))
-        }
-        Command::Stats(command) => {
-            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::stats::run(&command, &p))
-        }
-        Command::Tg43(args) => commands::tg43::run(&args),
-        Command::Dose(args) => {
-            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::dose::run(&args, &p))
-        }
-        Command::Randomization(command) => {
-            commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::randomization::run(&command, &p))
-        }
-        Command::Ctcae(command) => commands::ctcae::run(&command),
-    };
+    let result =
+        match cli.command {
+            Command::Protocol(ProtocolCommand::Show { file, json }) => {
+                commands::protocol::show(file.as_deref().or(cli.protocol.as_deref()), json)
+            }
+            Command::Protocol(ProtocolCommand::Check { file }) => {
+                commands::protocol::check(file.as_deref().or(cli.protocol.as_deref()))
+            }
+            Command::Phantom(args) => commands::phantom::run(&args),
+            Command::Import(args) => commands::import::run(&args),
+            Command::Features(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
+            }
+            Command::Plan(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::plan::run(&args, &p))
+            }
+            Command::Postimplant(args) => commands::load_protocol(cli.protocol.as_deref())
+                .and_then(|p| commands::plan::run_postimplant(&args, &p)),
+            Command::Cryo(command) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::cryo::run(&command, &p))
+            }
+            Command::Demo(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::demo::run(&args, &p))
+            }
+            Command::Response(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::response::run(&args, &p))
+            }
+            Command::Stats(command) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::stats::run(&command, &p))
+            }
+            Command::Tg43(args) => commands::tg43::run(&args),
+            Command::Dose(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::dose::run(&args, &p))
+            }
+            Command::Randomization(command) => commands::load_protocol(cli.protocol.as_deref())
+                .and_then(|p| commands::randomization::run(&command, &p)),
+            Command::Ctcae(command) => commands::ctcae::run(&command),
+        };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -12,9 +12,11 @@
 //!   `allocation.min_ice_to_oar_mm` (5 mm) from every critical OAR;
 //! - the **zoned** bulky lesion: the lethal isotherm covers the core (same coverage threshold),
 //!   the margin meets the seed goals, the 0 °C edge stays inside GTV + `zoning.ice_edge_max_beyond_gtv_mm`
-//!   (3 mm) and `zoning.ice_edge_min_oar_distance_mm` (10 mm) from every critical OAR, no ice
-//!   enters the high-risk zone; and the whole GTV's share covered by lethal ice ∪ seed V100 is
-//!   reported.
+//!   (3 mm) and `zoning.ice_edge_min_oar_distance_mm` (10 mm) from every critical OAR, no lethal
+//!   ice is relied on in the high-risk zone ("always seeds, never ice": the zone is part of the
+//!   seed target, and its lethal-ice volume must be 0 mL — the non-lethal 0 °C edge is governed
+//!   by the OAR-distance and confinement rules); and the whole GTV's share covered by lethal ice
+//!   ∪ seed V100 is reported.
 //!
 //! Organs at risk: each critical OAR with a protocol limit `D{v}cc ≤ X Gy` is checked on the
 //! patient's total seed dose (all seeded lesions together).
@@ -112,7 +114,7 @@ pub struct LesionEvaluation {
     pub gtv_covered_percent: f64,
     /// Ice volume (0 °C) outside GTV + the allowed excess (zoned lesion), mL.
     pub ice_outside_confinement_ml: Option<f64>,
-    /// Ice volume (0 °C) inside the high-risk zone (zoned lesion), mL.
+    /// Lethal ice volume inside the high-risk zone (zoned lesion), mL.
     pub ice_in_high_risk_ml: Option<f64>,
     /// 0 °C edge distance to each critical OAR (lesions with ice).
     pub ice_to_oar: Vec<IceDistance>,
@@ -359,9 +361,9 @@ pub fn evaluate(
                     0.0,
                     "mL",
                 ));
-                let in_hr = ice.edge.intersection(&z.high_risk).expect("one grid").volume().0;
+                let in_hr = ice.lethal.intersection(&z.high_risk).expect("one grid").volume().0;
                 eval.ice_in_high_risk_ml = Some(in_hr);
-                verdicts.push(Verdict::at_most(&scope, "0 °C ice in the high-risk zone".into(), in_hr, 0.0, "mL"));
+                verdicts.push(Verdict::at_most(&scope, "lethal ice in the high-risk zone".into(), in_hr, 0.0, "mL"));
             }
         }
 

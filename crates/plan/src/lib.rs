@@ -14,6 +14,8 @@
 //! - [`evaluate`]: zonal coverage, seed-target indices, OAR doses and ice-edge distances, with a
 //!   verdict per protocol constraint saying by how much a failed one is missed.
 //!
+//! - [`patient`]: the whole plan of one patient and its versioned record (`plan.json`).
+//!
 //! Everything here is pure computation on values: no files, clock or environment. Randomized
 //! searches take an explicit seed, so the same inputs, protocol and seed give the same plan.
 
@@ -21,6 +23,7 @@ pub mod access;
 pub mod allocation;
 mod error;
 pub mod evaluate;
+pub mod patient;
 pub mod seeds;
 pub mod zoning;
 
@@ -33,8 +36,13 @@ pub use evaluate::{
     Evaluation, EvaluationSettings, IceDistance, LesionEvaluation, LesionIce, LesionInput, OarDose, SeedTargetIndices,
     Verdict, cryo_target, evaluate, seed_target,
 };
-pub use zoning::{Zones, ZoningSummary, ice_confinement, zone};
+pub use patient::{
+    LesionCryoPlan, LesionPostImplant, LesionSeedPlan, PLAN_FORMAT_VERSION, PatientPlan, PatientPostImplant,
+    PlanInputs, PlanRecord, PlanRequest, PlannerSettings, ProtocolRef, StructureRecord, case_hash, plan_patient,
+    post_implant_patient,
+};
 pub use seeds::{
     FixedSeed, NeedleObstacle, SeedOar, SeedPlan, SeedPlanConfig, SeedPlanOutcome, SeedPlanRequest, SeedSettings,
     SeedStructures, plan_seeds, post_implant, replan_remaining,
 };
+pub use zoning::{Zones, ZoningSummary, ice_confinement, zone};

@@ -3,6 +3,7 @@
 //!
 //! - [`html`]: self-contained HTML documents (provenance, sections of text, tables with
 //!   pass/fail rows, inline figures).
+//! - [`plan_report`]: the human report of a patient's plan (`report.html`).
 //! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
 //! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
 //!   of dose or temperature (marching squares), seeds and probes.
@@ -16,12 +17,14 @@
 //! the caller's business.
 
 pub mod html;
+pub mod plan_report;
 pub mod plot;
 pub mod svg;
 pub mod trial_plots;
 pub mod xpt;
 
 pub use html::{Block, Document, Mark, Section};
+pub use plan_report::plan_report;
 pub use plot::{DvhCurve, Isolines, Markers, Outline, Plane, SliceSpec, dvh_svg, slice_svg};
 pub use trial_plots::{
     Consort, ConsortArm, ForestRow, KmGroup, SpiderLine, SwimmerLane, WaterfallBar, at_risk, cif_svg, consort_svg,

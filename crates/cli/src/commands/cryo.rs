@@ -485,11 +485,12 @@ fn check_out_dir(dir: &Path) -> anyhow::Result<()> {
 /// Version of `coverage.json`.
 pub const COVERAGE_FORMAT_VERSION: u32 = 1;
 
+/// `probes.json`: the layout `cryoseed cryo simulate --probes` reads.
 #[derive(Serialize)]
-struct ProbesOut<'a> {
-    format: &'static str,
-    version: u32,
-    probes: &'a [cryoseed_cryo::placement::PlannedProbe],
+pub(crate) struct ProbesOut<'a> {
+    pub(crate) format: &'static str,
+    pub(crate) version: u32,
+    pub(crate) probes: &'a [cryoseed_cryo::placement::PlannedProbe],
 }
 
 #[derive(Serialize)]

@@ -7,6 +7,7 @@ pub mod dose;
 pub mod features;
 pub mod import;
 pub mod phantom;
+pub mod plan;
 pub mod protocol;
 pub mod randomization;
 pub mod response;

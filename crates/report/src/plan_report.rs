@@ -50,7 +50,11 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
                     a.structure.clone(),
                     decision_text(a.decision).into(),
                     a.reason.clone(),
-                    a.checks.iter().map(|c| format!("{} {}", if c.met { "✓" } else { "✗" }, c.evidence)).collect::<Vec<_>>().join("; "),
+                    a.checks
+                        .iter()
+                        .map(|c| format!("{} {}", if c.met { "✓" } else { "✗" }, c.evidence))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                     if a.deviation { "yes (override)".into() } else { "no".into() },
                 ],
                 mark,
@@ -61,7 +65,9 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
         heading: "Lesion allocation".into(),
         blocks: vec![Block::Table {
             caption: None,
-            headers: ["lesion", "structure", "treatment", "decided by", "criteria", "deviation"].map(String::from).to_vec(),
+            headers: ["lesion", "structure", "treatment", "decided by", "criteria", "deviation"]
+                .map(String::from)
+                .to_vec(),
             rows,
         }],
     });
@@ -79,13 +85,15 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
         if let Some(reason) = &z.empty_core_reason {
             items.push(("no core".into(), reason.clone()));
         }
-        sections.push(Section { heading: "Tumour zoning of the bulky index lesion".into(), blocks: vec![Block::Definitions(items)] });
+        sections.push(Section {
+            heading: "Tumour zoning of the bulky index lesion".into(),
+            blocks: vec![Block::Definitions(items)],
+        });
     }
 
     // Seed and cryo plans.
     let mut blocks = Vec::new();
     for p in &r.seed_plans {
-        let e = &p.plan.evaluation;
         blocks.push(Block::Paragraph(format!(
             "{} ({}): {} seeds of {} at {:.3} U on {} needle(s).",
             p.lesion_id,
@@ -95,7 +103,6 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
             p.plan.settings.air_kerma_strength.0,
             p.plan.needles.len(),
         )));
-        let _ = e;
     }
     for c in &r.cryo_plans {
         let m = c.plan.physics.as_ref().unwrap_or(&c.plan.surrogate);
@@ -128,7 +135,10 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
                 vec![
                     o.structure.clone(),
                     format!("D{}cc", o.volume_cc),
-                    o.dose.map_or_else(|| format!("(organ < {} cc) Dmax {:.1}", o.volume_cc, o.dmax.0), |d| format!("{:.1}", d.0)),
+                    o.dose.map_or_else(
+                        || format!("(organ < {} cc) Dmax {:.1}", o.volume_cc, o.dmax.0),
+                        |d| format!("{:.1}", d.0),
+                    ),
                     format!("{:.1}", o.limit.0),
                     format!("{:.1}", o.dmax.0),
                 ],
@@ -153,22 +163,23 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
         }
     }
     for a in &r.allocations {
-        if let Some(s) = case.structure(&a.structure) {
-            if let Ok(d) = Dvh::compute(&plan.dose, &s.mask) {
-                dvhs.push((s.name.clone(), d, false));
-            }
+        if let Some(s) = case.structure(&a.structure)
+            && let Ok(d) = Dvh::compute(&plan.dose, &s.mask)
+        {
+            dvhs.push((s.name.clone(), d, false));
         }
     }
     for o in &r.evaluation.oars {
-        if let Some(s) = case.structure(&o.structure) {
-            if let Ok(d) = Dvh::compute(&plan.dose, &s.mask) {
-                dvhs.push((s.name.clone(), d, true));
-            }
+        if let Some(s) = case.structure(&o.structure)
+            && let Ok(d) = Dvh::compute(&plan.dose, &s.mask)
+        {
+            dvhs.push((s.name.clone(), d, true));
         }
     }
     if !r.seed_plans.is_empty() {
         let rx = r.seed_plans.first().map(|p| p.plan.settings.prescription);
-        let curves: Vec<DvhCurve<'_>> = dvhs.iter().map(|(l, d, dashed)| DvhCurve { label: l.clone(), dvh: d, dashed: *dashed }).collect();
+        let curves: Vec<DvhCurve<'_>> =
+            dvhs.iter().map(|(l, d, dashed)| DvhCurve { label: l.clone(), dvh: d, dashed: *dashed }).collect();
         sections.push(Section {
             heading: "Dose–volume histograms".into(),
             blocks: vec![Block::Figures(vec![dvh_svg(&curves, rx, "Cumulative DVH (total dose)")])],
@@ -186,16 +197,37 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
             (0..3).map(|i| d[i] as f64 * s[i]).fold(0.0, f64::max)
         });
         let half = (extent / 2.0 + 25.0).clamp(30.0, 120.0);
-        let mut outlines = vec![Outline { label: gtv.name.clone(), mask: &gtv.mask, colour: "#ff3030".into(), dashed: false }];
+        let mut outlines =
+            vec![Outline { label: gtv.name.clone(), mask: &gtv.mask, colour: "#ff3030".into(), dashed: false }];
         if let (Some(z), AllocationDecision::Zoned) = (&plan.zones, a.decision) {
             outlines.push(Outline { label: "core".into(), mask: &z.core, colour: "#00e5ff".into(), dashed: true });
-            outlines.push(Outline { label: "margin (PTV)".into(), mask: &z.margin, colour: "#ffa500".into(), dashed: true });
-            outlines.push(Outline { label: "high-risk".into(), mask: &z.high_risk, colour: "#ff00ff".into(), dashed: true });
+            outlines.push(Outline {
+                label: "margin (PTV)".into(),
+                mask: &z.margin,
+                colour: "#ffa500".into(),
+                dashed: true,
+            });
+            outlines.push(Outline {
+                label: "high-risk".into(),
+                mask: &z.high_risk,
+                colour: "#ff00ff".into(),
+                dashed: true,
+            });
         }
-        for (i, s) in case.structures().iter().filter(|s| s.role == StructureRole::Oar && s.organ.critical_oar().is_some()).enumerate() {
+        for (i, s) in case
+            .structures()
+            .iter()
+            .filter(|s| s.role == StructureRole::Oar && s.organ.critical_oar().is_some())
+            .enumerate()
+        {
             let near = measure::min_surface_distance(&gtv.mask, &s.mask).ok().flatten().is_some_and(|d| d.0 <= half);
             if near {
-                outlines.push(Outline { label: s.name.clone(), mask: &s.mask, colour: PALETTE[(i + 2) % PALETTE.len()].into(), dashed: false });
+                outlines.push(Outline {
+                    label: s.name.clone(),
+                    mask: &s.mask,
+                    colour: PALETTE[(i + 2) % PALETTE.len()].into(),
+                    dashed: false,
+                });
             }
         }
         let iso = [
@@ -211,7 +243,12 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
                 field: &plan.min_temperature,
                 levels: vec![
                     (0.0, "0 °C ice edge".into(), "#9ecbff".into(), true),
-                    (protocol.cryo.lethal_isotherm_c.0 as f32, format!("{} °C lethal", protocol.cryo.lethal_isotherm_c.0), "#1e90ff".into(), false),
+                    (
+                        protocol.cryo.lethal_isotherm_c.0 as f32,
+                        format!("{} °C lethal", protocol.cryo.lethal_isotherm_c.0),
+                        "#1e90ff".into(),
+                        false,
+                    ),
                 ],
             },
         ];
@@ -222,7 +259,11 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
         for c in r.cryo_plans.iter().filter(|c| c.lesion_id == a.lesion_id) {
             for p in &c.plan.probes {
                 let tip = PatientPoint(p.tip_mm);
-                let back = PatientPoint([p.tip_mm[0] - 60.0 * p.direction[0], p.tip_mm[1] - 60.0 * p.direction[1], p.tip_mm[2] - 60.0 * p.direction[2]]);
+                let back = PatientPoint([
+                    p.tip_mm[0] - 60.0 * p.direction[0],
+                    p.tip_mm[1] - 60.0 * p.direction[1],
+                    p.tip_mm[2] - 60.0 * p.direction[2],
+                ]);
                 markers.probes.push((tip, back));
             }
         }
@@ -234,17 +275,29 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
                     &outlines,
                     &iso,
                     &markers,
-                    &format!("{} ({})", a.lesion_id, decision_text(a.decision)),
+                    &format!("{} {}", a.lesion_id, short_decision(a.decision)),
                 )
             })
             .to_vec();
-        sections.push(Section { heading: format!("Lesion {} — slices", a.lesion_id), blocks: vec![Block::Figures(figures)] });
+        sections.push(Section {
+            heading: format!("Lesion {} — slices", a.lesion_id),
+            blocks: vec![Block::Figures(figures)],
+        });
     }
 
     // Protocol parameters to confirm.
     let s = &protocol.seeds;
     let mut params = vec![
-        ("prescription (lung / liver / soft tissue / bone)".to_owned(), format!("{} / {} / {} / {} Gy", s.prescription_gy.lung.0, s.prescription_gy.liver.0, s.prescription_gy.soft_tissue.0, s.prescription_gy.bone.0)),
+        (
+            "prescription (lung / liver / soft tissue / bone)".to_owned(),
+            format!(
+                "{} / {} / {} / {} Gy",
+                s.prescription_gy.lung.0,
+                s.prescription_gy.liver.0,
+                s.prescription_gy.soft_tissue.0,
+                s.prescription_gy.bone.0
+            ),
+        ),
         ("seed".into(), format!("{} at {} U", s.model, s.air_kerma_strength_u.0)),
     ];
     for l in &s.oar_limits {
@@ -259,7 +312,10 @@ pub fn plan_report(case: &Case, plan: &PatientPlan, protocol: &Protocol) -> Stri
     Document {
         title: format!("Treatment plan — {}", r.inputs.patient_id),
         provenance: vec![
-            ("protocol".into(), format!("{} {} (sha256 {})", r.protocol.name, r.protocol.version, &r.protocol.sha256[..12])),
+            (
+                "protocol".into(),
+                format!("{} {} (sha256 {})", r.protocol.name, r.protocol.version, &r.protocol.sha256[..12]),
+            ),
             ("software".into(), format!("cryoseed {}", r.software_version)),
             ("case sha256".into(), r.inputs.case_sha256[..12].to_owned()),
             ("seed".into(), r.inputs.seed.to_string()),
@@ -284,6 +340,14 @@ fn decision_text(d: AllocationDecision) -> &'static str {
     }
 }
 
+fn short_decision(d: AllocationDecision) -> &'static str {
+    match d {
+        AllocationDecision::Seeds => "seeds",
+        AllocationDecision::Cryo => "cryo",
+        AllocationDecision::Zoned => "zoned",
+    }
+}
+
 fn verdict_table(caption: &str, verdicts: &[&cryoseed_plan::Verdict]) -> Block {
     Block::Table {
         caption: Some(caption.to_owned()),
@@ -291,9 +355,19 @@ fn verdict_table(caption: &str, verdicts: &[&cryoseed_plan::Verdict]) -> Block {
         rows: verdicts
             .iter()
             .map(|v| {
-                let result = if v.pass { "pass".to_owned() } else { format!("FAIL by {:.1} {}", v.shortfall.unwrap_or(0.0), v.unit) };
+                let result = if v.pass {
+                    "pass".to_owned()
+                } else {
+                    format!("FAIL by {:.1} {}", v.shortfall.unwrap_or(0.0), v.unit)
+                };
                 (
-                    vec![v.scope.clone(), v.constraint.clone(), format!("{:.1} {}", v.value, v.unit), format!("{:.1} {}", v.limit, v.unit), result],
+                    vec![
+                        v.scope.clone(),
+                        v.constraint.clone(),
+                        format!("{:.1} {}", v.value, v.unit),
+                        format!("{:.1} {}", v.limit, v.unit),
+                        result,
+                    ],
                     if v.pass { Mark::Pass } else { Mark::Fail },
                 )
             })

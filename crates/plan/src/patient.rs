@@ -13,27 +13,48 @@
 //! - Ice is predicted with the cryo surrogate calibrated for the lesion organ's tissue and the
 //!   protocol's freeze–thaw sequence for its site; the physics model verifies it on request.
 
+use crate::PlanError;
 use crate::access::{Access, AccessMap, AccessSettings};
 use crate::allocation::{Allocation, AllocationDecision, ArmPlan, Override, allocate};
 use crate::evaluate::{
     Evaluation, EvaluationSettings, LesionIce, LesionInput, critical_oars, cryo_target, evaluate, seed_target,
 };
 use crate::seeds::{
-    FixedSeed, NeedleObstacle, SeedOar, SeedPlan, SeedPlanConfig, SeedPlanRequest, SeedSettings, SeedStructures,
-    TemplateGrid, TrackSource, plan_seeds,
+    FixedSeed, NeedleObstacle, PostImplantReport, SeedOar, SeedPlan, SeedPlanConfig, SeedPlanRequest, SeedSettings,
+    SeedStructures, TrackSource, choose_templates, plan_seeds, post_implant,
 };
 use crate::zoning::{Zones, ZoningSummary, ice_confinement, zone};
-use crate::PlanError;
 use cryoseed_anatomy::features::is_vessel;
 use cryoseed_anatomy::{Case, Structure, lesion_features};
 use cryoseed_core::protocol::Protocol;
-use cryoseed_core::{Celsius, LesionId, Mm, Organ, PatientId, PatientVector, StructureRole};
+use cryoseed_core::{LesionId, Organ, PatientId, PatientPoint, PatientVector, StructureRole};
 use cryoseed_cryo::placement::{OarConstraint, PlacementRequest, ProbeDirections, ProbePlan, plan_probes};
 use cryoseed_cryo::{BioheatConfig, Medium, ProbeCatalogue, SurrogateLibrary};
 use cryoseed_dose::{DoseGridConfig, Implant, Seed, SeedOrientation, builtin_model, dose_grid};
 use cryoseed_volume::{Field, Mask};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+/// Most needle templates (directions) per seed target.
+pub const MAX_TEMPLATES: usize = 3;
+
+/// Templates are added while the target has fewer candidate seed positions than this per mL
+/// (one 10 mm template is too sparse for a target of a few mL).
+pub const MIN_CANDIDATES_PER_ML: f64 = 4.0;
+
+/// Needle directions tried besides the access path's: the eight axial ones (every 45°) and the
+/// same tilted 30° cranially and caudally.
+pub fn standard_directions() -> Vec<[f64; 3]> {
+    let mut out = Vec::new();
+    for tilt in [0.0f64, 30.0, -30.0] {
+        let (sz, cz) = tilt.to_radians().sin_cos();
+        for k in 0..8 {
+            let (sa, ca) = (f64::from(k) * 45.0).to_radians().sin_cos();
+            out.push([cz * ca, cz * sa, sz]);
+        }
+    }
+    out
+}
 
 /// Version of the plan record layout.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -269,38 +290,23 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
         };
         if let Some(region) = seed_region {
             let settings = SeedSettings::from_protocol(&protocol.seeds, gtv.organ.lesion_site());
-            let model = builtin_model(&settings.model_id).map_err(|e| PlanError::Input {
-                field: "seeds.model",
-                message: e.to_string(),
-            })?;
-            let seed_oars: Vec<SeedOar<'_>> = oars
-                .iter()
-                .map(|(s, class)| SeedOar {
-                    name: s.name.clone(),
-                    class: *class,
-                    mask: &s.mask,
-                    limit: protocol.seeds.oar_limit(*class).copied(),
-                })
-                .collect();
-            let obstacles: Vec<NeedleObstacle<'_>> = case
-                .structures()
-                .iter()
-                .filter(|s| (is_vessel(s) && s.role != StructureRole::Oar) || (s.organ == Organ::Bone && s.role != StructureRole::Gtv && gtv.organ != Organ::Bone))
-                .map(|s| NeedleObstacle { name: s.name.clone(), mask: &s.mask })
-                .collect();
+            let model = builtin_model(&settings.model_id)
+                .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
             let mut config = request.settings.seed_search;
             config.rng_seed = request.seed.wrapping_add(i as u64);
+            let structures = seed_structures(case, gtv, &region, dont_care.as_ref(), body, protocol);
+            // The access path's direction first, then the standard ones; up to
+            // `MAX_TEMPLATES` templates, added while the target has fewer than
+            // `MIN_CANDIDATES_PER_ML` candidate positions per mL.
+            let mut directions = vec![insertion];
+            directions.extend(standard_directions());
+            let templates =
+                choose_templates(&structures, &settings, &config, &directions, MAX_TEMPLATES, MIN_CANDIDATES_PER_ML)?;
             let seed_request = SeedPlanRequest {
-                structures: SeedStructures {
-                    target: &region,
-                    dont_care: dont_care.as_ref(),
-                    body,
-                    oars: seed_oars,
-                    needle_obstacles: obstacles,
-                },
+                structures,
                 settings,
                 model,
-                tracks: vec![TrackSource::Template(TemplateGrid::along(insertion))],
+                tracks: templates.into_iter().map(TrackSource::Template).collect(),
                 fixed_seeds: Vec::<FixedSeed>::new(),
                 config,
             };
@@ -316,7 +322,11 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
                     model: outcome.plan.settings.model_id.clone(),
                 });
             }
-            seed_plans.push(LesionSeedPlan { lesion_id: a.lesion_id.clone(), target: seed_target_name, plan: outcome.plan });
+            seed_plans.push(LesionSeedPlan {
+                lesion_id: a.lesion_id.clone(),
+                target: seed_target_name,
+                plan: outcome.plan,
+            });
             seed_targets.push((a.lesion_id.clone(), region));
         }
 
@@ -343,7 +353,8 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
         };
         if let Some((target, confinement, min_ice, lethal, name)) = cryo {
             let tissue_organ = tissue_organ(gtv);
-            let freeze = protocol.default_freeze_thaw().expect("a validated protocol has its default freeze-thaw sequence");
+            let freeze =
+                protocol.default_freeze_thaw().expect("a validated protocol has its default freeze-thaw sequence");
             let class = catalogue
                 .class(&request.settings.probe_class)
                 .map_err(|e| PlanError::Input { field: "probe_class", message: e.to_string() })?
@@ -367,17 +378,6 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
                 .iter()
                 .map(|(s, _)| OarConstraint { name: s.name.clone(), mask: s.mask.clone(), min_ice_distance: min_ice })
                 .collect();
-            if let Some(z) = zones.as_ref().filter(|_| a.decision == AllocationDecision::Zoned) {
-                if !z.high_risk.is_empty() {
-                    // No ice in the high-risk zone: one voxel of clearance.
-                    let h = grid.spacing_mm().into_iter().fold(0.0, f64::max);
-                    placement.oars.push(OarConstraint {
-                        name: "high-risk zone".into(),
-                        mask: z.high_risk.clone(),
-                        min_ice_distance: Mm(h),
-                    });
-                }
-            }
             let probe_plan = plan_probes(&placement, model)
                 .map_err(|e| PlanError::Lesion { lesion: a.lesion_id.to_string(), message: e.to_string() })?;
             let probes = probe_plan
@@ -407,7 +407,8 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
     let dose = if all_seeds.is_empty() {
         Field::filled(grid, 0.0f32)
     } else {
-        let implant = Implant::new(&all_seeds, &[]).map_err(|e| PlanError::Input { field: "seeds", message: e.to_string() })?;
+        let implant =
+            Implant::new(&all_seeds, &[]).map_err(|e| PlanError::Input { field: "seeds", message: e.to_string() })?;
         dose_grid(&implant, &grid, &DoseGridConfig::default())
             .map_err(|e| PlanError::Input { field: "dose", message: e.to_string() })?
     };
@@ -442,7 +443,12 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
             structures: case
                 .structures()
                 .iter()
-                .map(|s| StructureRecord { name: s.name.clone(), role: s.role, organ: s.organ, volume_ml: s.mask.volume().0 })
+                .map(|s| StructureRecord {
+                    name: s.name.clone(),
+                    role: s.role,
+                    organ: s.organ,
+                    volume_ml: s.mask.volume().0,
+                })
                 .collect(),
             arm: request.arm,
             overrides: request.overrides.clone(),
@@ -463,6 +469,189 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
         evaluation,
     };
     Ok(PatientPlan { record, dose, min_temperature, ice, zones, seed_targets, cryo_targets })
+}
+
+/// The structures of one lesion's seed target: the target, the don't-care core, the body,
+/// every critical OAR with its protocol limit, and the needle obstacles (vessels that are not
+/// OARs, and bone unless the lesion is in bone).
+fn seed_structures<'a>(
+    case: &'a Case,
+    gtv: &Structure,
+    target: &'a Mask,
+    dont_care: Option<&'a Mask>,
+    body: &'a Mask,
+    protocol: &Protocol,
+) -> SeedStructures<'a> {
+    let oars = critical_oars(case)
+        .into_iter()
+        .map(|(s, class)| SeedOar {
+            name: s.name.clone(),
+            class,
+            mask: &s.mask,
+            limit: protocol.seeds.oar_limit(class).copied(),
+        })
+        .collect();
+    let needle_obstacles = case
+        .structures()
+        .iter()
+        .filter(|s| {
+            (is_vessel(s) && s.role != StructureRole::Oar)
+                || (s.organ == Organ::Bone && s.role != StructureRole::Gtv && gtv.organ != Organ::Bone)
+        })
+        .map(|s| NeedleObstacle { name: s.name.clone(), mask: &s.mask })
+        .collect();
+    SeedStructures { target, dont_care, body, oars, needle_obstacles }
+}
+
+/// Post-implant dosimetry of a whole patient.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PatientPostImplant {
+    /// Always `cryoseed-postimplant`.
+    pub format: &'static str,
+    /// Layout version.
+    pub format_version: u32,
+    /// Software version.
+    pub software_version: &'static str,
+    /// The plan's patient and case.
+    pub patient_id: PatientId,
+    /// SHA-256 of the case.
+    pub case_sha256: String,
+    /// Seeds found.
+    pub seeds_found: usize,
+    /// Per seeded lesion: the seeds attributed to it and the comparison with its plan.
+    pub lesions: Vec<LesionPostImplant>,
+    /// The patient's evaluation on the post-implant dose (point-source formalism; the planned ice).
+    pub evaluation: Evaluation,
+    /// Whether every seeded lesion meets the technical-success rule.
+    pub technical_success: bool,
+}
+
+/// Post-implant dosimetry of one seeded lesion.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LesionPostImplant {
+    /// The lesion.
+    pub lesion_id: LesionId,
+    /// Found seeds attributed to it (nearest planned seed belongs to it).
+    pub seeds_found: usize,
+    /// The comparison with the plan.
+    pub report: PostImplantReport,
+}
+
+/// Post-implant dosimetry: `actual` seed positions (from post-implant CT; orientation unknown)
+/// are attributed each to the lesion of its nearest planned seed, each lesion is compared with
+/// its plan ([`post_implant`]), and the patient is re-evaluated on the dose of all found seeds.
+pub fn post_implant_patient(
+    request: &PlanRequest<'_>,
+    plan: &PatientPlan,
+    actual: &[PatientPoint],
+) -> Result<(PatientPostImplant, Field<f32>), PlanError> {
+    let case = request.case;
+    let protocol = request.protocol;
+    if actual.is_empty() {
+        return Err(PlanError::Input { field: "seeds", message: "no seed positions given".into() });
+    }
+    if plan.record.seed_plans.is_empty() {
+        return Err(PlanError::Input { field: "plan", message: "the plan places no seeds".into() });
+    }
+    let grid = *case.grid();
+    for (i, p) in actual.iter().enumerate() {
+        if grid.nearest_voxel(*p).is_none() {
+            return Err(PlanError::Input {
+                field: "seeds",
+                message: format!(
+                    "seed {} at ({:.1}, {:.1}, {:.1}) mm lies outside the case grid",
+                    i + 1,
+                    p.0[0],
+                    p.0[1],
+                    p.0[2]
+                ),
+            });
+        }
+    }
+    let body = case
+        .with_role(StructureRole::Body)
+        .next()
+        .map(|s| &s.mask)
+        .ok_or_else(|| PlanError::Structure { name: "body".into(), message: "the case has no body outline".into() })?;
+    // Attribute each found seed to the lesion of the nearest planned seed.
+    let mut groups: Vec<Vec<PatientPoint>> = vec![Vec::new(); plan.record.seed_plans.len()];
+    for p in actual {
+        let (best, _) = plan
+            .record
+            .seed_plans
+            .iter()
+            .enumerate()
+            .flat_map(|(k, sp)| sp.plan.seeds.iter().map(move |s| (k, s.centre_in_patient.distance_to(*p).0)))
+            .fold((0, f64::INFINITY), |acc, (k, d)| if d < acc.1 { (k, d) } else { acc });
+        groups[best].push(*p);
+    }
+    let mut lesions = Vec::new();
+    for (sp, found) in plan.record.seed_plans.iter().zip(&groups) {
+        if found.is_empty() {
+            return Err(PlanError::Lesion {
+                lesion: sp.lesion_id.to_string(),
+                message: format!("none of the {} found seeds is near this lesion's planned seeds", actual.len()),
+            });
+        }
+        let allocation = plan
+            .record
+            .allocations
+            .iter()
+            .find(|a| a.lesion_id == sp.lesion_id)
+            .expect("planned lesions are allocated");
+        let gtv = case.structure(&allocation.structure).expect("allocations name case structures");
+        let target = &plan.seed_targets.iter().find(|(id, _)| *id == sp.lesion_id).expect("seed plans have targets").1;
+        let dont_care = plan.zones.as_ref().filter(|z| z.structure == gtv.name && !z.core.is_empty()).map(|z| &z.core);
+        let structures = seed_structures(case, gtv, target, dont_care, body, protocol);
+        let model = builtin_model(&sp.plan.settings.model_id)
+            .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
+        let (report, _) = post_implant(&sp.plan, found, &structures, &model)?;
+        lesions.push(LesionPostImplant { lesion_id: sp.lesion_id.clone(), seeds_found: found.len(), report });
+    }
+    // The patient's dose from every found seed, point-source formalism.
+    let sk = plan.record.seed_plans[0].plan.settings.air_kerma_strength;
+    let model_id = plan.record.seed_plans[0].plan.settings.model_id.clone();
+    let seeds: Vec<Seed> = actual
+        .iter()
+        .map(|p| Seed {
+            centre_in_patient: *p,
+            orientation: SeedOrientation::Unknown,
+            air_kerma_strength: sk,
+            model: model_id.clone(),
+        })
+        .collect();
+    let implant = Implant::new(&seeds, &[]).map_err(|e| PlanError::Input { field: "seeds", message: e.to_string() })?;
+    let dose = dose_grid(&implant, &grid, &DoseGridConfig::default())
+        .map_err(|e| PlanError::Input { field: "dose", message: e.to_string() })?;
+    let inputs: Vec<LesionInput<'_>> = plan
+        .record
+        .allocations
+        .iter()
+        .map(|a| LesionInput {
+            lesion_id: a.lesion_id.clone(),
+            gtv: case.structure(&a.structure).expect("allocations name case structures"),
+            decision: a.decision,
+            zones: plan.zones.as_ref().filter(|z| z.structure == a.structure),
+            ice: None,
+        })
+        .filter(|l| l.decision != AllocationDecision::Cryo)
+        .collect();
+    let evaluation = evaluate(case, &inputs, &dose, protocol, &request.settings.evaluation)?;
+    let technical_success = lesions.iter().all(|l| l.report.technical_success.achieved);
+    Ok((
+        PatientPostImplant {
+            format: "cryoseed-postimplant",
+            format_version: 1,
+            software_version: cryoseed_core::SOFTWARE_VERSION,
+            patient_id: case.patient_id().clone(),
+            case_sha256: case_hash(case),
+            seeds_found: actual.len(),
+            lesions,
+            evaluation,
+            technical_success,
+        },
+        dose,
+    ))
 }
 
 /// The organ whose tissue properties predict a lesion's ice: the lesion's own organ.
