@@ -147,18 +147,7 @@ impl<'a> AccessMap<'a> {
     pub fn search(&self, gtv: &Structure) -> Access {
         let grid = *self.case.grid();
         let through_bone = gtv.organ == Organ::Bone;
-        let depth = distance_to(&gtv.mask.complement());
-        let target_index = gtv
-            .mask
-            .as_slice()
-            .iter()
-            .enumerate()
-            .filter(|(_, inside)| **inside)
-            .max_by(|a, b| depth.as_slice()[a.0].total_cmp(&depth.as_slice()[b.0]).then(b.0.cmp(&a.0)))
-            .map(|(i, _)| i)
-            .expect("a case has no empty mask");
-        let target = grid.voxel_centre(grid.ijk(target_index));
-        let step = grid.spacing_mm().into_iter().fold(f64::INFINITY, f64::min) / 2.0;
+        let (target, target_index) = self.target_point(gtv);
         let max_sin = self.settings.max_craniocaudal_angle_deg.to_radians().sin();
         let max_len = self.settings.max_length_mm.0;
         let clearance = self.settings.clearance_mm.0;
@@ -170,34 +159,7 @@ impl<'a> AccessMap<'a> {
             if direction[2].abs() > max_sin {
                 continue;
             }
-            let mut min_clear = f64::INFINITY;
-            let mut min_at = target_index;
-            let mut entry = None;
-            let mut t = 0.0;
-            while t <= max_len + step {
-                let p = PatientPoint([
-                    target.0[0] + direction[0] * t,
-                    target.0[1] + direction[1] * t,
-                    target.0[2] + direction[2] * t,
-                ]);
-                let Some(ijk) = grid.nearest_voxel(p) else { break };
-                let index = grid.index(ijk);
-                if !self.body.as_slice()[index] {
-                    entry = Some((p, t));
-                    break;
-                }
-                if !gtv.mask.as_slice()[index] {
-                    let mut d = self.soft.as_slice()[index];
-                    if !through_bone {
-                        d = d.min(self.bone.as_slice()[index]);
-                    }
-                    if d < min_clear {
-                        min_clear = d;
-                        min_at = index;
-                    }
-                }
-                t += step;
-            }
+            let (entry, min_clear, min_at) = self.trace(gtv, target, target_index, direction, through_bone);
             let Some((entry, length)) = entry else { continue };
             if length > max_len {
                 continue;
@@ -240,6 +202,88 @@ impl<'a> AccessMap<'a> {
             )
         };
         Access::None(NoAccess { reason, best_clearance, nearest_obstacle })
+    }
+
+    /// Marches from `target` along `direction` until the path leaves the body: the entry point
+    /// and path length (if it leaves the body within the length limit and inside the grid), the
+    /// smallest obstacle distance outside the GTV, and the voxel where it occurs.
+    fn trace(
+        &self,
+        gtv: &Structure,
+        target: PatientPoint,
+        target_index: usize,
+        direction: [f64; 3],
+        through_bone: bool,
+    ) -> (Option<(PatientPoint, f64)>, f64, usize) {
+        let grid = *self.case.grid();
+        let step = grid.spacing_mm().into_iter().fold(f64::INFINITY, f64::min) / 2.0;
+        let max_len = self.settings.max_length_mm.0;
+        let mut min_clear = f64::INFINITY;
+        let mut min_at = target_index;
+        let mut t = 0.0;
+        while t <= max_len + step {
+            let p = PatientPoint([
+                target.0[0] + direction[0] * t,
+                target.0[1] + direction[1] * t,
+                target.0[2] + direction[2] * t,
+            ]);
+            let Some(ijk) = grid.nearest_voxel(p) else { break };
+            let index = grid.index(ijk);
+            if !self.body.as_slice()[index] {
+                return (Some((p, t)), min_clear, min_at);
+            }
+            if !gtv.mask.as_slice()[index] {
+                let mut d = self.soft.as_slice()[index];
+                if !through_bone {
+                    d = d.min(self.bone.as_slice()[index]);
+                }
+                if d < min_clear {
+                    min_clear = d;
+                    min_at = index;
+                }
+            }
+            t += step;
+        }
+        (None, min_clear, min_at)
+    }
+
+    /// The straight path to the deepest point of `gtv` entering along `insertion` (from the skin
+    /// towards the target), if it keeps the clearance and the length and angulation limits.
+    pub fn path_along(&self, gtv: &Structure, insertion: [f64; 3]) -> Option<AccessPath> {
+        let n = (insertion[0] * insertion[0] + insertion[1] * insertion[1] + insertion[2] * insertion[2]).sqrt();
+        if !(n.is_finite() && n > 0.0) {
+            return None;
+        }
+        let direction = [-insertion[0] / n, -insertion[1] / n, -insertion[2] / n];
+        if direction[2].abs() > self.settings.max_craniocaudal_angle_deg.to_radians().sin() + 1e-12 {
+            return None;
+        }
+        let (target, target_index) = self.target_point(gtv);
+        let (entry, min_clear, _) = self.trace(gtv, target, target_index, direction, gtv.organ == Organ::Bone);
+        let (entry, length) = entry?;
+        (length <= self.settings.max_length_mm.0 && min_clear >= self.settings.clearance_mm.0).then_some(AccessPath {
+            entry,
+            target,
+            direction,
+            length: Mm(length),
+            clearance: Mm(min_clear),
+        })
+    }
+
+    /// The deepest voxel of the GTV (ties to the lowest index) and its index.
+    fn target_point(&self, gtv: &Structure) -> (PatientPoint, usize) {
+        let grid = *self.case.grid();
+        let depth = distance_to(&gtv.mask.complement());
+        let index = gtv
+            .mask
+            .as_slice()
+            .iter()
+            .enumerate()
+            .filter(|(_, inside)| **inside)
+            .max_by(|a, b| depth.as_slice()[a.0].total_cmp(&depth.as_slice()[b.0]).then(b.0.cmp(&a.0)))
+            .map(|(i, _)| i)
+            .expect("a case has no empty mask");
+        (grid.voxel_centre(grid.ijk(index)), index)
     }
 
     /// The obstacle structure nearest to `p` (by the distance to its nearest voxel centre).

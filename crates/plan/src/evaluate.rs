@@ -10,7 +10,10 @@
 //!   clipped the same way ([`cryo_target`]); the lethal isotherm must cover at least
 //!   [`EvaluationSettings::min_cryo_coverage_percent`] of it, and the 0 °C ice edge stay at least
 //!   `allocation.min_ice_to_oar_mm` (5 mm) from every critical OAR;
-//! - the **zoned** bulky lesion: the lethal isotherm covers the core (same coverage threshold),
+//! - the **zoned** bulky lesion: the core is covered (same threshold) by the lethal isotherm where
+//!   ice can reach it safely and by the prescription isodose elsewhere (the planner shrinks the
+//!   lethal target when no probe plan keeps every safety rule, and the uncovered core joins the
+//!   seed target; the lethal share is reported),
 //!   the margin meets the seed goals, the 0 °C edge stays inside GTV + `zoning.ice_edge_max_beyond_gtv_mm`
 //!   (3 mm) and `zoning.ice_edge_min_oar_distance_mm` (10 mm) from every critical OAR, no lethal
 //!   ice is relied on in the high-risk zone ("always seeds, never ice": the zone is part of the
@@ -66,6 +69,9 @@ pub struct LesionInput<'a> {
     pub decision: AllocationDecision,
     /// Its zones (zoned lesion only).
     pub zones: Option<&'a Zones>,
+    /// The seed target actually planned, when it differs from the default (a zoned lesion's
+    /// margin plus any core the lethal ice does not cover); `None`: the default for the decision.
+    pub seed_target: Option<&'a Mask>,
     /// Its ice (cryo lesions and the zoned core), if any probe was placed.
     pub ice: Option<&'a LesionIce>,
 }
@@ -110,6 +116,8 @@ pub struct LesionEvaluation {
     /// Share of the cryo target (cryo lesion: GTV + 5 mm; zoned: the core) inside the lethal
     /// isotherm, %.
     pub lethal_coverage_percent: Option<f64>,
+    /// Share of the zoned core covered by lethal ice or by the prescription isodose, %.
+    pub core_covered_percent: Option<f64>,
     /// Share of the GTV covered by lethal ice or by the prescription isodose, %.
     pub gtv_covered_percent: f64,
     /// Ice volume (0 °C) outside GTV + the allowed excess (zoned lesion), mL.
@@ -252,14 +260,20 @@ pub fn evaluate(
             decision: l.decision,
             seed_target: None,
             lethal_coverage_percent: None,
+            core_covered_percent: None,
             gtv_covered_percent: 0.0,
             ice_outside_confinement_ml: None,
             ice_in_high_risk_ml: None,
             ice_to_oar: Vec::new(),
         };
         let seed_region = match (l.decision, l.zones) {
-            (AllocationDecision::Seeds, _) => Some(("seed target", seed_target(case, &l.gtv.mask, protocol))),
-            (AllocationDecision::Zoned, Some(z)) => Some(("margin", z.margin.clone())),
+            (AllocationDecision::Seeds, _) => Some((
+                "seed target",
+                l.seed_target.cloned().unwrap_or_else(|| seed_target(case, &l.gtv.mask, protocol)),
+            )),
+            (AllocationDecision::Zoned, Some(z)) => {
+                Some(("margin", l.seed_target.cloned().unwrap_or_else(|| z.margin.clone())))
+            }
             (AllocationDecision::Zoned, None) => {
                 return Err(PlanError::Lesion { lesion: scope, message: "a zoned lesion needs its zones".into() });
             }
@@ -322,13 +336,39 @@ pub fn evaluate(
             };
             let pct = 100.0 * covered as f64 / region.count().max(1) as f64;
             eval.lethal_coverage_percent = Some(pct);
-            verdicts.push(Verdict::at_least(
-                &scope,
-                format!("{name} inside the lethal isotherm ≥ {} %", fmt(settings.min_cryo_coverage_percent)),
-                pct,
-                settings.min_cryo_coverage_percent,
-                "%",
-            ));
+            if l.decision == AllocationDecision::Zoned {
+                // The core is treated by lethal ice where ice can safely reach, by seeds elsewhere.
+                let both = region
+                    .as_slice()
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, inside)| {
+                        **inside
+                            && (l.ice.is_some_and(|ice| ice.lethal.as_slice()[*i])
+                                || f64::from(dose.as_slice()[*i]) >= rx.0)
+                    })
+                    .count();
+                let pct_both = 100.0 * both as f64 / region.count().max(1) as f64;
+                eval.core_covered_percent = Some(pct_both);
+                verdicts.push(Verdict::at_least(
+                    &scope,
+                    format!(
+                        "core inside the lethal isotherm or the prescription isodose ≥ {} %",
+                        fmt(settings.min_cryo_coverage_percent)
+                    ),
+                    pct_both,
+                    settings.min_cryo_coverage_percent,
+                    "%",
+                ));
+            } else {
+                verdicts.push(Verdict::at_least(
+                    &scope,
+                    format!("{name} inside the lethal isotherm ≥ {} %", fmt(settings.min_cryo_coverage_percent)),
+                    pct,
+                    settings.min_cryo_coverage_percent,
+                    "%",
+                ));
+            }
         }
 
         // Ice edges.

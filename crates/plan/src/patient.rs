@@ -27,11 +27,11 @@ use crate::zoning::{Zones, ZoningSummary, ice_confinement, zone};
 use cryoseed_anatomy::features::is_vessel;
 use cryoseed_anatomy::{Case, Structure, lesion_features};
 use cryoseed_core::protocol::Protocol;
-use cryoseed_core::{LesionId, Organ, PatientId, PatientPoint, PatientVector, StructureRole};
+use cryoseed_core::{LesionId, Mm, Organ, PatientId, PatientPoint, PatientVector, StructureRole};
 use cryoseed_cryo::placement::{OarConstraint, PlacementRequest, ProbeDirections, ProbePlan, plan_probes};
 use cryoseed_cryo::{BioheatConfig, Medium, ProbeCatalogue, SurrogateLibrary};
 use cryoseed_dose::{DoseGridConfig, Implant, Seed, SeedOrientation, builtin_model, dose_grid};
-use cryoseed_volume::{Field, Mask};
+use cryoseed_volume::{Field, Mask, erode};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -169,6 +169,9 @@ pub struct LesionCryoPlan {
     pub freeze_thaw: String,
     /// Tissue whose calibration predicted the ice.
     pub tissue: Organ,
+    /// How far the zoned core's lethal target was shrunk from its surface to keep every safety
+    /// constraint, mm (0: the whole core; the uncovered part joins the seed target).
+    pub core_shrink_mm: f64,
     /// The plan.
     pub plan: ProbePlan,
 }
@@ -277,57 +280,8 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
         let path = access.iter().zip(&features).find(|(_, f)| f.lesion_id == a.lesion_id).and_then(|(x, _)| x.path());
         // Insertion direction: from the skin entry towards the target.
         let insertion = path.map(|p| [-p.direction[0], -p.direction[1], -p.direction[2]]).unwrap_or([0.0, -1.0, 0.0]);
-        let (seed_region, dont_care, seed_target_name) = match a.decision {
-            AllocationDecision::Seeds => (Some(seed_target(case, &gtv.mask, protocol)), None, "gtv_plus_margin"),
-            AllocationDecision::Zoned => {
-                let z = zone(case, gtv, protocol)?;
-                let margin = z.margin.clone();
-                let core = (!z.core.is_empty()).then(|| z.core.clone());
-                zones = Some(z);
-                (Some(margin), core, "margin_zone")
-            }
-            AllocationDecision::Cryo => (None, None, ""),
-        };
-        if let Some(region) = seed_region {
-            let settings = SeedSettings::from_protocol(&protocol.seeds, gtv.organ.lesion_site());
-            let model = builtin_model(&settings.model_id)
-                .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
-            let mut config = request.settings.seed_search;
-            config.rng_seed = request.seed.wrapping_add(i as u64);
-            let structures = seed_structures(case, gtv, &region, dont_care.as_ref(), body, protocol);
-            // The access path's direction first, then the standard ones; up to
-            // `MAX_TEMPLATES` templates, added while the target has fewer than
-            // `MIN_CANDIDATES_PER_ML` candidate positions per mL.
-            let mut directions = vec![insertion];
-            directions.extend(standard_directions());
-            let templates =
-                choose_templates(&structures, &settings, &config, &directions, MAX_TEMPLATES, MIN_CANDIDATES_PER_ML)?;
-            let seed_request = SeedPlanRequest {
-                structures,
-                settings,
-                model,
-                tracks: templates.into_iter().map(TrackSource::Template).collect(),
-                fixed_seeds: Vec::<FixedSeed>::new(),
-                config,
-            };
-            let outcome = plan_seeds(&seed_request)?;
-            for s in &outcome.plan.seeds {
-                all_seeds.push(Seed {
-                    centre_in_patient: s.centre_in_patient,
-                    orientation: match s.axis_in_patient {
-                        Some(axis) => SeedOrientation::Axis(axis),
-                        None => SeedOrientation::Unknown,
-                    },
-                    air_kerma_strength: outcome.plan.settings.air_kerma_strength,
-                    model: outcome.plan.settings.model_id.clone(),
-                });
-            }
-            seed_plans.push(LesionSeedPlan {
-                lesion_id: a.lesion_id.clone(),
-                target: seed_target_name,
-                plan: outcome.plan,
-            });
-            seed_targets.push((a.lesion_id.clone(), region));
+        if a.decision == AllocationDecision::Zoned {
+            zones = Some(zone(case, gtv, protocol)?);
         }
 
         // Cryo: whole lesion, or the zoned core.
@@ -378,8 +332,58 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
                 .iter()
                 .map(|(s, _)| OarConstraint { name: s.name.clone(), mask: s.mask.clone(), min_ice_distance: min_ice })
                 .collect();
-            let probe_plan = plan_probes(&placement, model)
-                .map_err(|e| PlanError::Lesion { lesion: a.lesion_id.to_string(), message: e.to_string() })?;
+            // Probe directions tried: the target's long axis in the axial plane, the lesion's
+            // best access path, and the short in-plane axis; the first two that are accessible.
+            let mut directions: Vec<[f64; 3]> = Vec::new();
+            let [major, minor] = axial_axes(&target);
+            for d in [Some(major), path.map(|_| insertion), Some(minor)].into_iter().flatten() {
+                let accessible = [d, [-d[0], -d[1], -d[2]]].into_iter().find(|dir| {
+                    path.is_some_and(|p| same_direction(p.direction, [-dir[0], -dir[1], -dir[2]]))
+                        || access_map.path_along(gtv, *dir).is_some()
+                });
+                if let Some(dir) = accessible
+                    && !directions
+                        .iter()
+                        .any(|e| same_direction(*e, dir) || same_direction(*e, [-dir[0], -dir[1], -dir[2]]))
+                {
+                    directions.push(dir);
+                }
+            }
+            if directions.is_empty() {
+                directions.push(insertion);
+            }
+            // The zoned core: when no plan keeps every safety constraint (OAR distance, ice
+            // confinement, probe rules), the lethal target shrinks from the core's surface in
+            // steps of `CORE_SHRINK_STEP_MM` (the part left uncovered joins the seed target).
+            let shrinks: &[f64] = if a.decision == AllocationDecision::Zoned { &CORE_SHRINK_MM } else { &[0.0] };
+            let mut best: Option<(ProbePlan, f64)> = None;
+            for &shrink in shrinks {
+                placement.target = if shrink > 0.0 { erode(&target, Mm(shrink)) } else { target.clone() };
+                if placement.target.is_empty() {
+                    break;
+                }
+                let mut best_here: Option<ProbePlan> = None;
+                for dir in directions.iter().take(MAX_PROBE_DIRECTIONS) {
+                    placement.directions = ProbeDirections::Parallel(PatientVector(*dir));
+                    let candidate = plan_probes(&placement, model)
+                        .map_err(|e| PlanError::Lesion { lesion: a.lesion_id.to_string(), message: e.to_string() })?;
+                    if best_here.as_ref().is_none_or(|b| probe_plan_better(&candidate, b)) {
+                        best_here = Some(candidate);
+                    }
+                }
+                let here = best_here.expect("at least one direction is tried");
+                let safe = is_safe(&here);
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, _)| (safe && !is_safe(b)) || (safe == is_safe(b) && probe_plan_better(&here, b)))
+                {
+                    best = Some((here, shrink));
+                }
+                if safe {
+                    break;
+                }
+            }
+            let (probe_plan, core_shrink_mm) = best.expect("the unshrunk target is tried");
             let probes = probe_plan
                 .placed_probes(&class)
                 .map_err(|e| PlanError::Lesion { lesion: a.lesion_id.to_string(), message: e.to_string() })?;
@@ -397,9 +401,74 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
                 target: name,
                 freeze_thaw: freeze.name.clone(),
                 tissue: tissue_organ,
+                core_shrink_mm,
                 plan: probe_plan,
             });
             cryo_targets.push((a.lesion_id.clone(), target));
+        }
+
+        // Seeds: the whole lesion + margin, or the zoned lesion's margin plus any part of the core
+        // the lethal ice does not cover (the covered core is the don't-care region).
+        let (seed_region, dont_care, seed_target_name) = match a.decision {
+            AllocationDecision::Seeds => (Some(seed_target(case, &gtv.mask, protocol)), None, "gtv_plus_margin"),
+            AllocationDecision::Zoned => {
+                let z = zones.as_ref().expect("zoned above");
+                let lethal = ices.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, ice)| &ice.lethal);
+                let mut region = z.margin.clone();
+                let mut covered_core = Mask::empty(grid);
+                for (k, inside) in z.core.as_slice().iter().enumerate() {
+                    if *inside {
+                        if lethal.is_some_and(|l| l.as_slice()[k]) {
+                            covered_core.as_mut_slice()[k] = true;
+                        } else {
+                            region.as_mut_slice()[k] = true;
+                        }
+                    }
+                }
+                (Some(region), (!covered_core.is_empty()).then_some(covered_core), "margin_zone")
+            }
+            AllocationDecision::Cryo => (None, None, ""),
+        };
+        if let Some(region) = seed_region {
+            let settings = SeedSettings::from_protocol(&protocol.seeds, gtv.organ.lesion_site());
+            let model = builtin_model(&settings.model_id)
+                .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
+            let mut config = request.settings.seed_search;
+            config.rng_seed = request.seed.wrapping_add(i as u64);
+            let structures = seed_structures(case, gtv, &region, dont_care.as_ref(), body, protocol);
+            // The access path's direction first, then the standard ones; up to
+            // `MAX_TEMPLATES` templates, added while the target has fewer than
+            // `MIN_CANDIDATES_PER_ML` candidate positions per mL.
+            let mut directions = vec![insertion];
+            directions.extend(standard_directions());
+            let templates =
+                choose_templates(&structures, &settings, &config, &directions, MAX_TEMPLATES, MIN_CANDIDATES_PER_ML)?;
+            let seed_request = SeedPlanRequest {
+                structures,
+                settings,
+                model,
+                tracks: templates.into_iter().map(TrackSource::Template).collect(),
+                fixed_seeds: Vec::<FixedSeed>::new(),
+                config,
+            };
+            let outcome = plan_seeds(&seed_request)?;
+            for s in &outcome.plan.seeds {
+                all_seeds.push(Seed {
+                    centre_in_patient: s.centre_in_patient,
+                    orientation: match s.axis_in_patient {
+                        Some(axis) => SeedOrientation::Axis(axis),
+                        None => SeedOrientation::Unknown,
+                    },
+                    air_kerma_strength: outcome.plan.settings.air_kerma_strength,
+                    model: outcome.plan.settings.model_id.clone(),
+                });
+            }
+            seed_plans.push(LesionSeedPlan {
+                lesion_id: a.lesion_id.clone(),
+                target: seed_target_name,
+                plan: outcome.plan,
+            });
+            seed_targets.push((a.lesion_id.clone(), region));
         }
     }
 
@@ -420,6 +489,7 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
             gtv: case.structure(&a.structure).expect("allocations name case structures"),
             decision: a.decision,
             zones: zones.as_ref().filter(|z| z.structure == a.structure),
+            seed_target: seed_targets.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, m)| m),
             ice: ices.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, ice)| ice),
         })
         .collect();
@@ -632,6 +702,7 @@ pub fn post_implant_patient(
             gtv: case.structure(&a.structure).expect("allocations name case structures"),
             decision: a.decision,
             zones: plan.zones.as_ref().filter(|z| z.structure == a.structure),
+            seed_target: plan.seed_targets.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, m)| m),
             ice: None,
         })
         .filter(|l| l.decision != AllocationDecision::Cryo)
@@ -652,6 +723,64 @@ pub fn post_implant_patient(
         },
         dose,
     ))
+}
+
+/// Shrink steps of a zoned core's lethal target when no probe plan is safe, mm from its surface.
+pub const CORE_SHRINK_MM: [f64; 4] = [0.0, 3.0, 6.0, 9.0];
+
+/// Whether a probe plan breaks no constraint other than coverage.
+fn is_safe(p: &ProbePlan) -> bool {
+    p.surrogate.broken.iter().all(|b| b.constraint == "coverage")
+}
+
+/// Most probe directions tried per cryo target.
+pub const MAX_PROBE_DIRECTIONS: usize = 2;
+
+/// Whether `a` is the better probe plan: feasible before infeasible; then fewer probes (feasible)
+/// or fewer broken constraints (infeasible); then higher lethal coverage.
+fn probe_plan_better(a: &ProbePlan, b: &ProbePlan) -> bool {
+    let key = |p: &ProbePlan| {
+        let m = &p.surrogate;
+        (!p.feasible, if p.feasible { p.probes.len() } else { m.broken.len() })
+    };
+    match key(a).cmp(&key(b)) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => a.surrogate.coverage > b.surrogate.coverage + 1e-12,
+    }
+}
+
+fn same_direction(a: [f64; 3], b: [f64; 3]) -> bool {
+    let dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    let na = (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]).sqrt();
+    let nb = (b[0] * b[0] + b[1] * b[1] + b[2] * b[2]).sqrt();
+    dot / (na * nb) > 0.985 // within about 10°
+}
+
+/// The long and short axes of a mask's extent in the axial plane (principal axes of its voxel
+/// centres' x–y coordinates), as unit vectors with z = 0; x and y for an empty mask.
+fn axial_axes(mask: &Mask) -> [[f64; 3]; 2] {
+    let grid = mask.grid();
+    let (mut n, mut sx, mut sy) = (0.0, 0.0, 0.0);
+    let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
+    for v in mask.voxels() {
+        let p = grid.voxel_centre(v).0;
+        n += 1.0;
+        sx += p[0];
+        sy += p[1];
+        sxx += p[0] * p[0];
+        syy += p[1] * p[1];
+        sxy += p[0] * p[1];
+    }
+    if n < 2.0 {
+        return [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+    }
+    let (mx, my) = (sx / n, sy / n);
+    let (cxx, cyy, cxy) = (sxx / n - mx * mx, syy / n - my * my, sxy / n - mx * my);
+    // Angle of the major axis of the 2×2 covariance.
+    let theta = 0.5 * (2.0 * cxy).atan2(cxx - cyy);
+    let (s, c) = theta.sin_cos();
+    [[c, s, 0.0], [-s, c, 0.0]]
 }
 
 /// The organ whose tissue properties predict a lesion's ice: the lesion's own organ.

@@ -55,6 +55,7 @@ fn seed_lesion_indices_and_oar_limit_match_the_construction() {
         gtv,
         decision: AllocationDecision::Seeds,
         zones: None,
+        seed_target: None,
         ice: None,
     }];
     let e = evaluate(&case, &input, &dose, &protocol, &EvaluationSettings::default()).unwrap();
@@ -107,6 +108,7 @@ fn cryo_lesion_coverage_and_ice_edge_distance() {
         gtv,
         decision: AllocationDecision::Cryo,
         zones: None,
+        seed_target: None,
         ice: Some(&ice),
     }];
     let dose = Field::filled(grid, 0.0f32);

@@ -2,5 +2,6 @@
 
 mod allocation;
 mod evaluate;
+
 mod seeds;
 mod zoning;
