@@ -216,6 +216,8 @@ pub struct PatientPlan {
     pub min_temperature: Field<f32>,
     /// Union of all lesions' ice.
     pub ice: LesionIce,
+    /// Each cryoablated lesion's ice.
+    pub lesion_ices: Vec<(LesionId, LesionIce)>,
     /// Zones of the bulky lesion.
     pub zones: Option<Zones>,
     /// Seed targets per lesion (for DVHs and export).
@@ -538,7 +540,7 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
         cryo_plans,
         evaluation,
     };
-    Ok(PatientPlan { record, dose, min_temperature, ice, zones, seed_targets, cryo_targets })
+    Ok(PatientPlan { record, dose, min_temperature, ice, lesion_ices: ices, zones, seed_targets, cryo_targets })
 }
 
 /// The structures of one lesion's seed target: the target, the don't-care core, the body,
@@ -590,7 +592,8 @@ pub struct PatientPostImplant {
     pub seeds_found: usize,
     /// Per seeded lesion: the seeds attributed to it and the comparison with its plan.
     pub lesions: Vec<LesionPostImplant>,
-    /// The patient's evaluation on the post-implant dose (point-source formalism; the planned ice).
+    /// The patient's evaluation on the post-implant dose (point-source formalism) and the planned
+    /// ice.
     pub evaluation: Evaluation,
     /// Whether every seeded lesion meets the technical-success rule.
     pub technical_success: bool,
@@ -671,8 +674,14 @@ pub fn post_implant_patient(
             .expect("planned lesions are allocated");
         let gtv = case.structure(&allocation.structure).expect("allocations name case structures");
         let target = &plan.seed_targets.iter().find(|(id, _)| *id == sp.lesion_id).expect("seed plans have targets").1;
-        let dont_care = plan.zones.as_ref().filter(|z| z.structure == gtv.name && !z.core.is_empty()).map(|z| &z.core);
-        let structures = seed_structures(case, gtv, target, dont_care, body, protocol);
+        // The don't-care region is the core the lethal ice covers: the core minus the seed target.
+        let dont_care = plan
+            .zones
+            .as_ref()
+            .filter(|z| z.structure == gtv.name)
+            .map(|z| z.core.difference(target).expect("one grid"))
+            .filter(|m| !m.is_empty());
+        let structures = seed_structures(case, gtv, target, dont_care.as_ref(), body, protocol);
         let model = builtin_model(&sp.plan.settings.model_id)
             .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
         let (report, _) = post_implant(&sp.plan, found, &structures, &model)?;
@@ -703,9 +712,8 @@ pub fn post_implant_patient(
             decision: a.decision,
             zones: plan.zones.as_ref().filter(|z| z.structure == a.structure),
             seed_target: plan.seed_targets.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, m)| m),
-            ice: None,
+            ice: plan.lesion_ices.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, ice)| ice),
         })
-        .filter(|l| l.decision != AllocationDecision::Cryo)
         .collect();
     let evaluation = evaluate(case, &inputs, &dose, protocol, &request.settings.evaluation)?;
     let technical_success = lesions.iter().all(|l| l.report.technical_success.achieved);

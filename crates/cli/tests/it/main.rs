@@ -4,6 +4,7 @@
 mod cryo;
 mod dose;
 mod import;
+mod plan;
 mod response;
 mod stats;
 mod trial;

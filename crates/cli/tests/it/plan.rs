@@ -1,0 +1,144 @@
+//! `cryoseed plan` and `cryoseed postimplant` on a synthetic patient.
+
+use super::{cryoseed, stderr, stdout};
+
+#[test]
+fn plan_writes_a_reproducible_plan_and_postimplant_checks_the_seeds_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let ok = cryoseed(&["phantom", "--scenario", "liver-small-separated", "--spacing", "2", "--out", &d("case")]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+
+    let p = cryoseed(&["plan", "--case", &d("case"), "--arm", "experimental", "--seed", "3", "--out", &d("plan")]);
+    assert!(p.status.success(), "{}", stderr(&p));
+    let text = stdout(&p);
+    assert!(text.contains("L1") && text.contains("cryo: every cryo criterion holds"), "{text}");
+    for f in [
+        "plan.json",
+        "report.html",
+        "dose.nii.gz",
+        "min_temperature.nii.gz",
+        "ice_0c.nii.gz",
+        "seeds.csv",
+        "probes.json",
+        "zone_core.nii.gz",
+    ] {
+        assert!(dir.path().join("plan").join(f).exists(), "{f}");
+    }
+    let plan_json = std::fs::read_to_string(dir.path().join("plan/plan.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&plan_json).unwrap();
+    assert_eq!(v["format"], "cryoseed-plan");
+    assert_eq!(v["protocol"]["sha256"], cryoseed_core::protocol::Protocol::shipped().hash().to_string());
+    let report = std::fs::read_to_string(dir.path().join("plan/report.html")).unwrap();
+    assert!(report.contains("Lesion allocation") && report.contains("<svg"), "report");
+    assert!(!report.contains("<script"));
+
+    // Same inputs and seed: byte-identical plan.json.
+    let again = cryoseed(&["plan", "--case", &d("case"), "--arm", "experimental", "--seed", "3", "--out", &d("plan2")]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(std::fs::read(dir.path().join("plan2/plan.json")).unwrap(), plan_json.as_bytes());
+
+    // Post-implant with the planned positions: the point-source dose differs from the planned
+    // line-source dose by little, and the verdict is D90 ≥ prescription for every lesion.
+    let post = cryoseed(&[
+        "postimplant",
+        "--plan",
+        &d("plan/plan.json"),
+        "--case",
+        &d("case"),
+        "--seeds",
+        &d("plan/seeds.csv"),
+        "--out",
+        &d("post"),
+    ]);
+    assert!(post.status.success(), "{}", stderr(&post));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("post/postimplant.json")).unwrap()).unwrap();
+    let lesions = report["lesions"].as_array().unwrap();
+    assert!(!lesions.is_empty());
+    let mut all = true;
+    for l in lesions {
+        let r = &l["report"];
+        let (planned, actual) = (r["d90"]["planned"].as_f64().unwrap(), r["d90"]["actual"].as_f64().unwrap());
+        assert!((actual - planned).abs() <= 0.03 * planned, "{planned} vs {actual}");
+        let rx = r["technical_success"]["prescription"].as_f64().unwrap();
+        assert_eq!(r["technical_success"]["achieved"], actual >= rx);
+        all &= actual >= rx;
+    }
+    assert_eq!(report["technical_success"], all, "{}", stdout(&post));
+
+    // Half the seeds lost: the technical-success verdict says no, with the shortfall.
+    let seeds = std::fs::read_to_string(dir.path().join("plan/seeds.csv")).unwrap();
+    let mut lines = seeds.lines();
+    let mut half = format!("{}\n", lines.next().unwrap());
+    for (i, l) in lines.enumerate() {
+        if i % 2 == 0 {
+            half.push_str(l);
+            half.push('\n');
+        }
+    }
+    std::fs::write(dir.path().join("half.csv"), half).unwrap();
+    let post = cryoseed(&[
+        "postimplant",
+        "--plan",
+        &d("plan/plan.json"),
+        "--case",
+        &d("case"),
+        "--seeds",
+        &d("half.csv"),
+        "--out",
+        &d("post2"),
+    ]);
+    assert!(post.status.success(), "{}", stderr(&post));
+    assert!(stdout(&post).contains("technical success: no"), "{}", stdout(&post));
+}
+
+#[test]
+fn plan_and_postimplant_refuse_bad_input_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let ok = cryoseed(&[
+        "phantom",
+        "--scenario",
+        "liver-small-separated",
+        "--spacing",
+        "2",
+        "--seed",
+        "2",
+        "--out",
+        &d("case"),
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let bad = cryoseed(&[
+        "plan",
+        "--case",
+        &d("case"),
+        "--arm",
+        "experimental",
+        "--override",
+        "L1=ice:why",
+        "--out",
+        &d("p"),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("unknown treatment \"ice\""), "{}", stderr(&bad));
+    let bad =
+        cryoseed(&["plan", "--case", &d("case"), "--arm", "experimental", "--override", "L1=seeds:", "--out", &d("p")]);
+    assert!(stderr(&bad).contains("reason is required"), "{}", stderr(&bad));
+    assert!(!dir.path().join("p").exists(), "nothing written on error");
+
+    std::fs::write(dir.path().join("plan.json"), "{\"format\": \"something else\"}").unwrap();
+    std::fs::write(dir.path().join("s.csv"), "x_mm,y_mm,z_mm\n1,2,oops\n").unwrap();
+    let bad = cryoseed(&[
+        "postimplant",
+        "--plan",
+        &d("plan.json"),
+        "--case",
+        &d("case"),
+        "--seeds",
+        &d("s.csv"),
+        "--out",
+        &d("o"),
+    ]);
+    assert!(stderr(&bad).contains("format is not cryoseed-plan"), "{}", stderr(&bad));
+}
