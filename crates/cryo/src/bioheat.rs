@@ -27,8 +27,9 @@
 //! protocol): each voxel keeps its own medium's enthalpy, temperature and Kirchhoff potential;
 //! a face between two media carries one flux computed from the mean of their Kirchhoff
 //! potentials, monotone and conservative, under the bound of [`stable_time_step_media`]. This
-//! path is a plain scalar loop (about twice the cost per voxel of the homogeneous one), and a
-//! homogeneous run never takes it, so its results are unchanged bit for bit.
+//! path is a plain scalar loop (1.7 times the CPU time of the homogeneous one on the benchmark
+//! scenario with half the grid lung), and a homogeneous run never takes it, so its results are
+//! unchanged bit for bit.
 //!
 //! Speed (issue 4 asks ≤ 30 s for a 10-8-10 cycle with three probes on a 100³ 1 mm grid; this
 //! scheme takes about 80 s on the 2-core machine, see `BENCHMARKS.md`). Profiling (perf, the
