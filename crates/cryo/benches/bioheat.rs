@@ -1,45 +1,22 @@
 //! Benchmarks of `cryoseed-cryo`, each named after its size.
 //!
-//! Run with `cargo bench -p cryoseed-cryo --bench bioheat`. One simulation takes seconds, so the
-//! sample count is criterion's minimum (10) and the whole run stays under two minutes on a
-//! 2-core machine. Figures in BENCHMARKS.md at the workspace root.
+//! Run with `cargo bench -p cryoseed-cryo --bench bioheat`. One simulation takes about a minute,
+//! so the sample count is criterion's minimum (10). Figures in BENCHMARKS.md at the workspace
+//! root; `examples/bioheat_timing.rs` times one run of the same scenario.
+
+mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use cryoseed_core::{Mm, Organ, PatientPoint, PatientVector, Protocol};
-use cryoseed_cryo::{BioheatConfig, Medium, PlacedProbe, ProbeCatalogue, simulate_freeze_thaw};
-use cryoseed_volume::Grid;
+use cryoseed_cryo::simulate_freeze_thaw;
 use std::hint::black_box;
 use std::time::Duration;
 
 /// A 10-8-10 double freeze in liver with three 2.4 mm probes on a 15 mm equilateral triangle
 /// (inside the protocol's 10–20 mm spacing), parallel to z, centred in a 100 mm cube at 1 mm.
 fn bioheat_10_8_10_3_probes_100cubed_1mm(c: &mut Criterion) {
-    let protocol = Protocol::shipped();
-    let class = ProbeCatalogue::shipped().class("2.4mm-argon").unwrap().clone();
-    let grid = Grid::new([100; 3], [Mm(1.0); 3], PatientPoint::default()).unwrap();
-    let centre = [49.5, 49.5];
-    let side = 15.0_f64;
-    let circumradius = side / 3.0_f64.sqrt();
-    let probes: Vec<PlacedProbe> = (0..3)
-        .map(|n| {
-            let angle = std::f64::consts::TAU * n as f64 / 3.0;
-            let tip = PatientPoint::new(
-                Mm(centre[0] + circumradius * angle.cos()),
-                Mm(centre[1] + circumradius * angle.sin()),
-                Mm(70.0),
-            );
-            PlacedProbe::new(n, class.clone(), tip, PatientVector([0.0, 0.0, 1.0])).unwrap()
-        })
-        .collect();
-    let sequence = protocol.cryo.freeze_thaw("10-8-10").unwrap().phases.clone();
-    let config = BioheatConfig {
-        medium: Medium::from_tissue(&protocol.cryo.tissue_for(Organ::Liver)).unwrap(),
-        baseline: BioheatConfig::BODY_TEMPERATURE,
-        snapshot_times: vec![],
-    };
-    let surface = protocol.cryo.probe_surface_temperature_c;
+    let s = common::three_probes_100cubed();
     c.bench_function("bioheat_10_8_10_3_probes_100cubed_1mm", |b| {
-        b.iter(|| simulate_freeze_thaw(&grid, black_box(&probes), &sequence, surface, &config).unwrap())
+        b.iter(|| simulate_freeze_thaw(&s.grid, black_box(&s.probes), &s.sequence, s.surface, &s.config).unwrap())
     });
 }
 

@@ -75,6 +75,17 @@ pub enum CryoError {
         /// Total duration of the sequence.
         total: Minutes,
     },
+    /// A tissue map is unusable (a label without a medium, masks on different grids).
+    #[error("tissue map: {0}")]
+    TissueMap(String),
+    /// Solver options are unusable (a time step that is not positive).
+    #[error("solver options: {field}: {message}")]
+    Options {
+        /// Option concerned.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// No cold source: nothing would freeze.
     #[error("no cold source: give at least one probe (or cold voxel)")]
     NoSource,

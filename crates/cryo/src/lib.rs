@@ -13,6 +13,9 @@
 //! - [`simulate_freeze_thaw`] / [`solve_pennes_enthalpy`]: the Pennes equation with phase change
 //!   through a freeze–thaw sequence, returning the minimum temperature reached by each voxel,
 //!   the final field and snapshots ([`BioheatResult`]).
+//! - [`TissueMap`]: a medium per voxel, e.g. per organ from the protocol
+//!   ([`TissueMap::from_organs`]); [`simulate_freeze_thaw_with`] / [`solve_pennes_enthalpy_with`]
+//!   take it, and a cap on the time step, through [`SolverOptions`].
 //! - [`isotherm`]: isotherm masks, volumes and extents along and across the probe axis.
 //! - [`analytic`]: Neumann's planar freezing solution, the solver's validation oracle.
 //!
@@ -20,7 +23,8 @@
 //! inside the box the cold has reached. It is provably stable under a stated time-step bound
 //! (monotone update, see [`bioheat`]), handles the latent heat without tracking the front, needs
 //! no averaging of the conductivity across the ice front, and touches only the voxels that
-//! change, which makes a 10-8-10 cycle on a clinical grid take seconds rather than minutes.
+//! change. Its cost is the number of steps the bound imposes (≈ 11 800 for a 10-8-10 cycle at
+//! 1 mm); see [`bioheat`] for what was measured and tried to reduce it.
 //!
 //! Everything here is pure computation: no files, clock or environment; parallel work is split
 //! by z-slab and every voxel's update depends only on the previous step, so results are
@@ -60,12 +64,13 @@ pub mod probe;
 pub mod surrogate;
 
 pub use bioheat::{
-    BioheatConfig, BioheatResult, ColdSource, Snapshot, TIME_STEP_SAFETY, solve_pennes_enthalpy, stable_time_step,
+    BioheatConfig, BioheatResult, ColdSource, Snapshot, SolverOptions, TIME_STEP_SAFETY, solve_pennes_enthalpy,
+    solve_pennes_enthalpy_with, stable_time_step, stable_time_step_media,
 };
 pub use catalogue::{ProbeCatalogue, ProbeClass, ReferenceIsotherm};
 pub use error::CryoError;
 pub use isotherm::{IsothermExtent, isotherm_extent, isotherm_mask, probe_axis};
-pub use medium::{BLOOD_HEAT_CAPACITY_J_PER_M3_K, Medium};
+pub use medium::{BLOOD_HEAT_CAPACITY_J_PER_M3_K, Medium, TissueMap};
 pub use probe::{PlacedProbe, probe_sources, validate_probes};
 pub use surrogate::{SurrogateLibrary, SurrogateModel};
 
@@ -90,4 +95,22 @@ pub fn simulate_freeze_thaw(
     validate_probes(probes, grid)?;
     let sources = probe_sources(probes, grid, protocol_surface_temperature);
     solve_pennes_enthalpy(grid, &sources, phases, config)
+}
+
+/// [`simulate_freeze_thaw`] with solver options: a chosen time step and, for a case with several
+/// organs, a medium per voxel ([`TissueMap::from_organs`]).
+pub fn simulate_freeze_thaw_with(
+    grid: &Grid,
+    probes: &[PlacedProbe],
+    phases: &[FreezeThawPhase],
+    protocol_surface_temperature: Celsius,
+    config: &BioheatConfig,
+    options: &SolverOptions,
+) -> Result<BioheatResult, CryoError> {
+    if probes.is_empty() {
+        return Err(CryoError::NoSource);
+    }
+    validate_probes(probes, grid)?;
+    let sources = probe_sources(probes, grid, protocol_surface_temperature);
+    solve_pennes_enthalpy_with(grid, &sources, phases, config, options)
 }

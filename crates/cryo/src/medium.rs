@@ -2,8 +2,9 @@
 //! phase-change model.
 
 use crate::CryoError;
-use cryoseed_core::Celsius;
-use cryoseed_core::protocol::TissueProperties;
+use cryoseed_core::protocol::{CryoParameters, TissueProperties};
+use cryoseed_core::{Celsius, Organ};
+use cryoseed_volume::{Field, Grid, Mask};
 
 /// Volumetric heat capacity of blood, J/(m³·K): density 1050 kg/m³ × specific heat
 /// 3617 J/(kg·K), IT'IS Foundation tissue property database v4.1 ("Blood"). Multiplies the
@@ -230,5 +231,95 @@ impl PhaseTables {
     #[inline(always)]
     pub(crate) fn liquid_fraction(&self, t: f64) -> f64 {
         ((t - self.ts) * self.inv_range).clamp(0.0, 1.0)
+    }
+}
+
+/// Which medium each voxel is made of: a label per voxel indexing a short list of media (e.g.
+/// liver around a lesion, lung above the diaphragm), for a heterogeneous bioheat problem
+/// ([`crate::solve_pennes_enthalpy_with`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TissueMap {
+    labels: Field<u8>,
+    media: Vec<Medium>,
+}
+
+impl TissueMap {
+    /// The largest number of media in one map.
+    pub const MAX_MEDIA: usize = 256;
+
+    /// A map from `labels` (an index into `media` per voxel). Errors: no medium, more than
+    /// [`TissueMap::MAX_MEDIA`], an invalid medium, or a label without a medium.
+    pub fn new(labels: Field<u8>, media: Vec<Medium>) -> Result<TissueMap, CryoError> {
+        if media.is_empty() || media.len() > TissueMap::MAX_MEDIA {
+            return Err(CryoError::TissueMap(format!(
+                "{} media given; between 1 and {} are needed",
+                media.len(),
+                TissueMap::MAX_MEDIA
+            )));
+        }
+        let media = media.into_iter().map(Medium::validated).collect::<Result<Vec<_>, _>>()?;
+        if let Some((index, &label)) =
+            labels.as_slice().iter().enumerate().find(|(_, l)| usize::from(**l) >= media.len())
+        {
+            let dims = labels.grid().dims();
+            let ijk = [index % dims[0], index / dims[0] % dims[1], index / (dims[0] * dims[1])];
+            return Err(CryoError::TissueMap(format!(
+                "voxel {ijk:?} has label {label} but only {} media are given",
+                media.len()
+            )));
+        }
+        Ok(TissueMap { labels, media })
+    }
+
+    /// One medium everywhere on `grid`.
+    pub fn homogeneous(grid: Grid, medium: Medium) -> Result<TissueMap, CryoError> {
+        TissueMap::new(Field::filled(grid, 0), vec![medium])
+    }
+
+    /// Per-organ media from the protocol: `background` everywhere, then each `(organ, mask)` in
+    /// order (a later mask wins where masks overlap), each organ with
+    /// `protocol.tissue_for(organ)`. Organs that appear twice share one medium.
+    pub fn from_organs(
+        protocol: &CryoParameters,
+        background: Organ,
+        organs: &[(Organ, &Mask)],
+    ) -> Result<TissueMap, CryoError> {
+        let grid = match organs.first() {
+            Some((_, mask)) => *mask.grid(),
+            None => return Err(CryoError::TissueMap("no organ mask given".into())),
+        };
+        let mut order = vec![background];
+        let mut labels = vec![0u8; grid.len()];
+        for (organ, mask) in organs {
+            if *mask.grid() != grid {
+                return Err(CryoError::TissueMap(format!("the {organ:?} mask is on a different grid")));
+            }
+            let label = match order.iter().position(|o| o == organ) {
+                Some(p) => p,
+                None => {
+                    order.push(*organ);
+                    order.len() - 1
+                }
+            };
+            let label = u8::try_from(label).map_err(|_| CryoError::TissueMap("too many organs".into()))?;
+            for (l, &inside) in labels.iter_mut().zip(mask.as_slice()) {
+                if inside {
+                    *l = label;
+                }
+            }
+        }
+        let media =
+            order.iter().map(|&o| Medium::from_tissue(&protocol.tissue_for(o))).collect::<Result<Vec<_>, _>>()?;
+        TissueMap::new(Field::from_vec(grid, labels).expect("same grid"), media)
+    }
+
+    /// The label of each voxel.
+    pub fn labels(&self) -> &Field<u8> {
+        &self.labels
+    }
+
+    /// The media, indexed by label.
+    pub fn media(&self) -> &[Medium] {
+        &self.media
     }
 }

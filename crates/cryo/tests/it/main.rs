@@ -7,6 +7,7 @@
 mod analytic;
 mod catalogue;
 mod convergence;
+mod heterogeneous;
 mod measured;
 mod placement;
 mod probes;
