@@ -126,3 +126,25 @@ fn bad_requests_are_refused_with_the_field_named() {
     assert!(matches!(plan_probes(&r, &model), Err(CryoError::Placement { field: "directions", .. })));
     let _ = PatientPoint::default();
 }
+
+#[test]
+fn probes_from_an_entry_point_are_aimed_from_it() {
+    let protocol = Protocol::shipped();
+    let case = phantom(Scenario::LiverSmallSeparated, &PhantomConfig { spacing: [Mm(2.0); 3] }, 1).unwrap();
+    let gtv = case.structure("GTV_L1").unwrap();
+    let target = dilate(&gtv.mask, protocol.cryo.ablative_margin_mm);
+    let centre = cryoseed_volume::centroid(&target).unwrap();
+    // A skin entry 100 mm anterior and 30 mm to the right of the target's centroid.
+    let entry = PatientPoint([centre.0[0] - 30.0, centre.0[1] - 100.0, centre.0[2]]);
+    let mut req = request(target, critical_oars(&case, protocol.allocation.min_ice_to_oar_mm));
+    req.directions = ProbeDirections::FromEntryPoints(vec![entry]);
+    let plan = plan_probes(&req, &liver_model()).unwrap();
+    assert!(plan.feasible, "{:?}", plan.surrogate.broken);
+    for p in &plan.probes {
+        let to_tip: [f64; 3] = std::array::from_fn(|a| p.tip_mm[a] - entry.0[a]);
+        let n = to_tip.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let cos: f64 = (0..3).map(|a| p.direction[a] * to_tip[a] / n).sum();
+        // Rounding of the tip (0.01 mm) and direction (1e-6) only.
+        assert!(cos > 0.99999, "probe {p:?} not aimed from the entry (cos {cos})");
+    }
+}
