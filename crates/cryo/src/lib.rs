@@ -1,5 +1,5 @@
-//! Cryoablation ice-ball models: the probe catalogue and a 3-D Pennes bioheat solver with phase
-//! change.
+//! Cryoablation ice-ball models: the probe catalogue, a 3-D Pennes bioheat solver with phase
+//! change, its fast surrogate, and probe placement.
 //!
 //! - [`ProbeCatalogue`]: probe classes as data (outer diameter, active length, surface
 //!   temperature, single-probe isotherm sizes after a stated freeze). The shipped catalogue
@@ -18,6 +18,13 @@
 //!   take it, and a cap on the time step, through [`SolverOptions`].
 //! - [`isotherm`]: isotherm masks, volumes and extents along and across the probe axis.
 //! - [`analytic`]: Neumann's planar freezing solution, the solver's validation oracle.
+//! - [`surrogate`]: [`SurrogateModel`], isotherm masks of a probe set in milliseconds from a
+//!   single-probe table of the solver and a fitted p-norm of the probes' cold deficits;
+//!   [`SurrogateLibrary::shipped`] embeds the calibrations of `data/surrogate/`.
+//! - [`placement`]: [`placement::plan_probes`] finds the fewest probes whose lethal isotherm
+//!   covers a target with the ice edge away from the OARs (and inside an optional confinement),
+//!   or the best plan with the constraints it breaks; [`placement::verify_plan`] re-measures it
+//!   with the solver.
 //!
 //! Key design decision: an explicit enthalpy scheme written in the Kirchhoff potential, run only
 //! inside the box the cold has reached. It is provably stable under a stated time-step bound

@@ -24,9 +24,10 @@
 //! snap them to candidates at least `min_probe_spacing` apart, then improve by coordinate descent
 //! (moves of 2 and 1 lattice steps along the lattice axes, first improvement, until none
 //! improves) on an objective evaluated with the surrogate on a sub-sampled set of voxels (target
-//! voxels and voxels where ice could break a constraint, every `⌈2 mm / h⌉` voxels). The plan of
-//! each n is then measured on every voxel; the first n meeting every constraint is returned. When
-//! none does, the plan with the smallest objective is returned with its broken constraints.
+//! voxels and voxels where ice could break a constraint, every `⌈2 mm / h⌉` voxels). A plan that
+//! looks feasible there (no violation, coverage within 3 points of the goal) is measured on every
+//! voxel; the first n meeting every constraint is returned. When none does, the plan with the
+//! smallest sampled objective is measured and returned with its broken constraints.
 //!
 //! Objective (smaller is better): `20·V + 100·S − coverage`, where V is the sum of the constraint
 //! violations in mm (ice–OAR distance short of its minimum, ice beyond the confinement, probe
@@ -41,6 +42,7 @@ use crate::{BioheatConfig, CryoError, PlacedProbe, ProbeClass};
 use cryoseed_core::protocol::{CryoParameters, FreezeThawPhase};
 use cryoseed_core::{Celsius, Mm, PatientPoint, PatientVector};
 use cryoseed_volume::{Field, Grid, Mask, distance_to, signed_distance};
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Lattice step of candidate probe positions, mm.
@@ -325,26 +327,37 @@ pub fn plan_probes(request: &PlacementRequest, model: &SurrogateModel) -> Result
         });
     }
     let ctx = Context::new(request, model)?;
-    let mut best: Option<(f64, Vec<usize>, PlanMetrics)> = None;
+    // Each n is judged on the sub-sampled voxels; only a promising plan (no sampled violation,
+    // coverage within 3 points of the goal) is measured on every voxel. Without a feasible plan,
+    // the best sampled one is measured at the end.
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    let mut found: Option<(Vec<usize>, PlanMetrics)> = None;
     let mut tried = Vec::new();
     for n in 1..=request.max_probes.min(ctx.candidates.len()) {
         tried.push(n);
-        let chosen = ctx.search(n);
-        let probes = ctx.probes_of(&chosen);
-        let metrics = ctx.measure_surrogate(&probes)?;
-        let score = ctx.objective_of(&metrics);
-        let feasible = metrics.feasible();
-        if best.as_ref().is_none_or(|(s, _, _)| score < *s) || feasible {
-            best = Some((score, chosen, metrics));
+        let (chosen, score, violation, coverage) = ctx.search(n);
+        if violation == 0.0 && coverage >= request.min_coverage - 0.03 {
+            let metrics = ctx.measure_surrogate(&ctx.probes_of(&chosen))?;
+            if metrics.feasible() {
+                found = Some((chosen, metrics));
+                break;
+            }
         }
-        if feasible {
-            break;
+        if best.as_ref().is_none_or(|(s, _)| score < *s) {
+            best = Some((score, chosen));
         }
     }
-    let (_, chosen, metrics) = best.ok_or_else(|| CryoError::Placement {
-        field: "target",
-        message: "no candidate probe position: the target is too thin or outside the grid".into(),
-    })?;
+    let (chosen, metrics) = match found {
+        Some(f) => f,
+        None => {
+            let (_, chosen) = best.ok_or_else(|| CryoError::Placement {
+                field: "target",
+                message: "no candidate probe position: the target is too thin or outside the grid".into(),
+            })?;
+            let metrics = ctx.measure_surrogate(&ctx.probes_of(&chosen))?;
+            (chosen, metrics)
+        }
+    };
     let probes = ctx.probes_of(&chosen);
     Ok(ProbePlan {
         version: PLAN_FORMAT_VERSION,
@@ -453,6 +466,8 @@ struct Context<'a> {
     target_depth: Field<f64>,
     candidates: Vec<Candidate>,
     lattice_index: std::collections::BTreeMap<[i32; 2], usize>,
+    /// Per candidate, its powered deficit at every sample (computed on first use).
+    contributions: Vec<std::sync::OnceLock<Vec<f32>>>,
     /// Sub-sampled target voxel centres, and the others that can break a constraint.
     target_samples: Vec<[f64; 3]>,
     guard_samples: Vec<Guard>,
@@ -571,6 +586,7 @@ impl<'a> Context<'a> {
             target_depth,
             candidates: Vec::new(),
             lattice_index: std::collections::BTreeMap::new(),
+            contributions: Vec::new(),
             target_samples,
             guard_samples,
             limits: (model.powered_limit(request.lethal_isotherm), model.powered_limit(request.ice_edge_isotherm)),
@@ -578,6 +594,7 @@ impl<'a> Context<'a> {
             basis,
         };
         ctx.build_candidates(centroid, &grid);
+        ctx.contributions = (0..ctx.candidates.len()).map(|_| std::sync::OnceLock::new()).collect();
         Ok(ctx)
     }
 
@@ -670,26 +687,44 @@ impl<'a> Context<'a> {
     }
 
     /// Per-sample powered deficit of one probe: target samples then guard samples.
-    fn contribution(&self, probe: &PlacedProbe) -> Vec<f32> {
-        let one = std::slice::from_ref(probe);
-        self.target_samples
-            .iter()
-            .chain(self.guard_samples.iter().map(|g| &g.point))
-            .map(|&p| self.model.powered_sum_at(one, p))
-            .collect()
+    fn contribution(&self, candidate: usize) -> &[f32] {
+        self.contributions[candidate].get_or_init(|| {
+            let probe = self.probe(0, &self.candidates[candidate]);
+            let one = std::slice::from_ref(&probe);
+            let points: Vec<[f64; 3]> =
+                self.target_samples.iter().copied().chain(self.guard_samples.iter().map(|g| g.point)).collect();
+            points.par_iter().map(|&p| self.model.powered_sum_at(one, p)).collect()
+        })
     }
 
-    /// The search objective from per-probe contributions (smaller is better).
-    fn objective(&self, chosen: &[usize], contributions: &[Vec<f32>]) -> f64 {
+    /// Σ of the chosen candidates' contributions per sample.
+    fn total(&self, chosen: &[usize]) -> Vec<f32> {
+        let mut total = vec![0f32; self.target_samples.len() + self.guard_samples.len()];
+        for &c in chosen {
+            for (t, v) in total.iter_mut().zip(self.contribution(c)) {
+                *t += v;
+            }
+        }
+        total
+    }
+
+    /// The search objective from the summed contributions (smaller is better).
+    fn objective(&self, chosen: &[usize], total: &[f32]) -> f64 {
+        let (violation, coverage) = self.sampled(chosen, total);
+        let shortfall = (self.request.min_coverage - coverage).max(0.0);
+        VIOLATION_WEIGHT * violation + 100.0 * shortfall - coverage
+    }
+
+    /// Constraint violation (mm, summed) and coverage on the sub-sampled voxels.
+    fn sampled(&self, chosen: &[usize], total: &[f32]) -> (f64, f64) {
         let n_t = self.target_samples.len();
-        let total = |s: usize| contributions.iter().map(|c| c[s]).sum::<f32>();
-        let covered = (0..n_t).filter(|&s| total(s) >= self.limits.0).count();
+        let covered = total[..n_t].iter().filter(|&&t| t >= self.limits.0).count();
         let coverage = covered as f64 / n_t.max(1) as f64;
         let mut violation = 0.0;
         let mut oar_min = vec![f64::INFINITY; self.request.oars.len()];
         let mut beyond: f64 = 0.0;
-        for (g, guard) in self.guard_samples.iter().enumerate() {
-            if total(n_t + g) >= self.limits.1 {
+        for (guard, &t) in self.guard_samples.iter().zip(&total[n_t..]) {
+            if t >= self.limits.1 {
                 for (m, d) in oar_min.iter_mut().zip(&guard.oar_distance) {
                     *m = m.min(*d);
                 }
@@ -708,29 +743,16 @@ impl<'a> Context<'a> {
         if let Some(s) = max_nn {
             violation += (s - self.request.max_probe_spacing.0).max(0.0);
         }
-        let shortfall = (self.request.min_coverage - coverage).max(0.0);
-        VIOLATION_WEIGHT * violation + 100.0 * shortfall - coverage
-    }
-
-    fn objective_of(&self, m: &PlanMetrics) -> f64 {
-        let mut violation = 0.0;
-        let mut shortfall = 0.0;
-        for b in &m.broken {
-            if b.unit == "fraction" {
-                shortfall += b.by;
-            } else {
-                violation += b.by;
-            }
-        }
-        VIOLATION_WEIGHT * violation + 100.0 * shortfall - m.coverage
+        (violation, coverage)
     }
 
     /// The best set of `n` candidates found from the k-means seeding.
-    fn search(&self, n: usize) -> Vec<usize> {
+    /// Returns the candidates, their objective, sampled violation and sampled coverage.
+    fn search(&self, n: usize) -> (Vec<usize>, f64, f64, f64) {
         let mut chosen = self.seed(n);
-        let mut contributions: Vec<Vec<f32>> =
-            chosen.iter().map(|&c| self.contribution(&self.probe(0, &self.candidates[c]))).collect();
-        let mut score = self.objective(&chosen, &contributions);
+        let mut total = self.total(&chosen);
+        let mut score = self.objective(&chosen, &total);
+        let mut trial = total.clone();
         for step in [2, 1] {
             let mut improved = true;
             let mut rounds = 0;
@@ -745,24 +767,25 @@ impl<'a> Context<'a> {
                         if chosen.contains(&c) {
                             continue;
                         }
-                        let old = std::mem::replace(
-                            &mut contributions[i],
-                            self.contribution(&self.probe(0, &self.candidates[c])),
-                        );
+                        let (old, new) = (self.contribution(chosen[i]), self.contribution(c));
+                        for (((t, base), o), v) in trial.iter_mut().zip(&total).zip(old).zip(new) {
+                            *t = base - o + v;
+                        }
                         let previous = std::mem::replace(&mut chosen[i], c);
-                        let s = self.objective(&chosen, &contributions);
+                        let s = self.objective(&chosen, &trial);
                         if s < score - 1e-12 {
                             score = s;
                             improved = true;
+                            std::mem::swap(&mut total, &mut trial);
                             break;
                         }
                         chosen[i] = previous;
-                        contributions[i] = old;
                     }
                 }
             }
         }
-        chosen
+        let (violation, coverage) = self.sampled(&chosen, &total);
+        (chosen, score, violation, coverage)
     }
 
     /// k-means over the target samples projected on the lateral plane, snapped to candidates at

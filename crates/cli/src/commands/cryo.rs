@@ -80,8 +80,9 @@ pub struct PlanArgs {
     /// minutes).
     #[arg(long)]
     no_verify: bool,
-    /// Voxel spacing of the verification simulation, mm.
-    #[arg(long, value_name = "MM", default_value_t = 2.0)]
+    /// Voxel spacing of the verification simulation, mm. The surrogate is calibrated at 1 mm;
+    /// coarser grids run faster but under-resolve the cold next to a probe (less lethal ice).
+    #[arg(long, value_name = "MM", default_value_t = 1.0)]
     verify_spacing_mm: f64,
     /// Output directory (must not exist, or be empty); written in full or not at all.
     #[arg(long, value_name = "DIR")]

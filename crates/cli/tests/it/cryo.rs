@@ -150,7 +150,19 @@ fn plan_covers_a_liver_metastasis_and_its_probes_feed_back_into_simulate() {
     let dir = tempfile::tempdir().unwrap();
     let case = liver_case(dir.path());
     let out = dir.path().join("plan");
-    let run = cryoseed(&["cryo", "plan", "--case", &case, "--target", "GTV_L1", "--out", out.to_str().unwrap()]);
+    // Verification on a 2 mm grid keeps the test short (the default is 1 mm).
+    let run = cryoseed(&[
+        "cryo",
+        "plan",
+        "--case",
+        &case,
+        "--target",
+        "GTV_L1",
+        "--verify-spacing-mm",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(run.status.success(), "{}", stderr(&run));
     let text = stdout(&run);
     assert!(text.contains("meets every constraint") && text.contains("physics: lethal coverage"), "{text}");
