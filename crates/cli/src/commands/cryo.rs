@@ -430,7 +430,7 @@ fn write_outputs(
     isotherms: &[(Celsius, &str)],
     doc: &IsothermsDoc,
 ) -> anyhow::Result<()> {
-    write_atomically(dir, |staging| {
+    crate::output::write_dir_atomically(dir, "--out", |staging| {
         cryoseed_imaging::nifti::write_field_f32(&staging.join(doc.min_temperature_file), &result.min_temperature)?;
         for &(t, _) in isotherms {
             cryoseed_imaging::nifti::write_mask(
@@ -446,41 +446,6 @@ fn write_json(path: &Path, doc: &impl Serialize) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(doc)?;
     text.push('\n');
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Refuses a non-empty `dir`, lets `fill` write into a hidden sibling folder, then renames it
-/// into place: an error leaves nothing behind.
-fn write_atomically(dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    check_out_dir(dir)?;
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "cryo".into());
-    let staging = dir.with_file_name(format!(".{name}.partial"));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).with_context(|| format!("cannot clear {}", staging.display()))?;
-    }
-    let write = || -> anyhow::Result<()> {
-        std::fs::create_dir_all(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
-        fill(&staging)?;
-        if dir.exists() {
-            std::fs::remove_dir(dir).with_context(|| format!("cannot replace {}", dir.display()))?;
-        }
-        std::fs::rename(&staging, dir).with_context(|| format!("cannot rename into {}", dir.display()))
-    };
-    let outcome = write();
-    if outcome.is_err() {
-        // Best effort: the error being reported matters more than a failure to clean up.
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    outcome
-}
-
-fn check_out_dir(dir: &Path) -> anyhow::Result<()> {
-    if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("--out {}", dir.display()))?;
-        if entries.next().is_some() {
-            bail!("--out {}: the directory is not empty; refusing to overwrite", dir.display());
-        }
-    }
-    Ok(())
 }
 
 /// Version of `coverage.json`.
@@ -533,7 +498,7 @@ fn plan(args: &PlanArgs, protocol: &Protocol) -> anyhow::Result<()> {
     use cryoseed_cryo::placement::{OarConstraint, PlacementRequest, ProbeDirections, plan_probes, verify_plan};
     use cryoseed_cryo::surrogate::SurrogateLibrary;
 
-    check_out_dir(&args.out)?;
+    crate::output::check_out_dir(&args.out, "--out")?;
     if !(args.coverage > 0.0 && args.coverage <= 1.0) {
         bail!("--coverage: must be in (0, 1], got {}", args.coverage);
     }
@@ -649,7 +614,7 @@ fn plan(args: &PlanArgs, protocol: &Protocol) -> anyhow::Result<()> {
         plan: &plan,
         files,
     };
-    write_atomically(&args.out, |staging| {
+    crate::output::write_dir_atomically(&args.out, "--out", |staging| {
         write_json(
             &staging.join("probes.json"),
             &ProbesOut { format: PROBES_FORMAT, version: PROBES_FORMAT_VERSION, probes: &plan.probes },
