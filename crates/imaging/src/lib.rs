@@ -92,6 +92,14 @@ pub enum ImagingError {
         /// What is wrong.
         message: String,
     },
+    /// An export input is invalid (ROI name, dose value, seed, date…).
+    #[error("DICOM export: {what}: {message}")]
+    Export {
+        /// The input concerned (`seed 3`, `ROI name "PTV"`, `dose`).
+        what: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The output folder exists and is not empty.
     #[error("{}: already exists and is not empty; choose another folder or remove it", path.display())]
     AlreadyExists {

@@ -3,6 +3,7 @@
 
 mod case_dir;
 mod dicom;
+mod dicom_export;
 mod nifti;
 
 use std::path::PathBuf;
