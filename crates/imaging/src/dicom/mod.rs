@@ -187,6 +187,32 @@ pub(crate) fn open_dicom(path: &Path) -> Result<dicom_object::DefaultDicomObject
     }
 }
 
+/// Transfer syntaxes whose data sets the RT readers decode (native, uncompressed).
+const NATIVE_TRANSFER_SYNTAXES: [(&str, &str); 3] = [
+    ("1.2.840.10008.1.2", "Implicit VR Little Endian"),
+    ("1.2.840.10008.1.2.1", "Explicit VR Little Endian"),
+    ("1.2.840.10008.1.2.2", "Explicit VR Big Endian"),
+];
+
+/// Refuses encapsulated (compressed) and deflated transfer syntaxes, naming the tag.
+pub(crate) fn check_native_transfer_syntax(
+    path: &Path,
+    obj: &dicom_object::DefaultDicomObject,
+) -> Result<(), ImagingError> {
+    let ts = obj.meta().transfer_syntax().trim_end_matches('\0');
+    if NATIVE_TRANSFER_SYNTAXES.iter().any(|(uid, _)| *uid == ts) {
+        return Ok(());
+    }
+    Err(attr::tag_error(
+        path,
+        attr::TRANSFER_SYNTAX_UID,
+        format!(
+            "{ts} (compressed or deflated) is not supported; supported: {} (decompress first, e.g. `gdcmconv --raw`)",
+            NATIVE_TRANSFER_SYNTAXES.iter().map(|(u, n)| format!("{n} {u}")).collect::<Vec<_>>().join(", ")
+        ),
+    ))
+}
+
 fn read_one(path: &Path) -> Result<Found, ImagingError> {
     let obj = open_dicom(path)?;
     let sop_class = attr::opt_str(&obj, attr::SOP_CLASS_UID, path)?

@@ -36,6 +36,7 @@ pub struct RtDose {
 /// Reads the RT Dose file at `path` (a Part 10 file, or a bare implicit-VR data set).
 pub fn read_rtdose(path: &Path) -> Result<RtDose, ImagingError> {
     let obj = super::open_dicom(path)?;
+    super::check_native_transfer_syntax(path, &obj)?;
     let modality = attr::opt_str(&obj, attr::MODALITY, path)?;
     if modality.as_deref() != Some("RTDOSE") {
         return Err(tag_error(path, attr::MODALITY, format!("{modality:?}, expected \"RTDOSE\"")));

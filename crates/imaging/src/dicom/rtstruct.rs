@@ -235,6 +235,7 @@ pub struct StructureSetRoi {
 /// [`super::export_dicom`] or a dose-grid-based check. ROIs without contours give empty masks.
 pub fn read_structure_set(path: &Path, grid: &Grid) -> Result<Vec<StructureSetRoi>, ImagingError> {
     let obj = super::open_dicom(path)?;
+    super::check_native_transfer_syntax(path, &obj)?;
     let modality = attr::opt_str(&obj, attr::MODALITY, path)?;
     if modality.as_deref() != Some("RTSTRUCT") {
         return Err(tag_error(path, attr::MODALITY, format!("{modality:?}, expected \"RTSTRUCT\"")));

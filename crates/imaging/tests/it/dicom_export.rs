@@ -41,7 +41,7 @@ pub fn scene() -> Scene {
                     seeds.push(Seed {
                         centre_in_patient: PatientPoint([c[0] + 0.3, c[1] - 0.2, c[2] + 0.1]),
                         orientation: SeedOrientation::Axis([0.0, 0.0, 1.0]),
-                        air_kerma_strength: U(0.6),
+                        air_kerma_strength: U(0.35),
                         model: "6711".into(),
                     });
                 }
