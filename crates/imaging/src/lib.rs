@@ -20,7 +20,8 @@ pub mod dicom;
 pub mod nifti;
 
 pub use case_dir::{
-    CASE_FORMAT, CASE_FORMAT_VERSION, CT_FILE, LoadedCase, read_case, read_ct, write_case, write_case_with_ct,
+    CASE_FORMAT, CASE_FORMAT_VERSION, CT_FILE, LoadedCase, read_case, read_ct, write_case, write_case_from_dicom,
+    write_case_with_ct,
 };
 
 use std::path::{Path, PathBuf};

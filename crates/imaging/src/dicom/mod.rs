@@ -46,7 +46,7 @@ pub use export::{
 };
 pub use roi_map::{RoiAction, RoiMap, RoiRule, glob_match, lesion_id_from_name};
 pub use rtdose::{RtDose, read_rtdose};
-pub use rtstruct::{StructureSetRoi, read_structure_set};
+pub use rtstruct::{StructureSetRoi, rasterize_planar_contours, read_structure_set};
 
 use crate::ImagingError;
 use cryoseed_anatomy::{Case, LesionInfo, Structure};

@@ -266,3 +266,31 @@ pub fn read_structure_set(path: &Path, grid: &Grid) -> Result<Vec<StructureSetRo
     }
     Ok(out)
 }
+
+/// Rasterizes closed planar contours (points in LPS mm, one `Vec` per contour) onto `grid` by
+/// the module's rules, as one ROI: the rasterizer [`read_structure_set`] uses, for callers that
+/// have contours from elsewhere (and for fuzzing). Non-finite coordinates and contours off the
+/// grid's slices are errors naming (3006,0050) ContourData.
+pub fn rasterize_planar_contours(name: &str, contours: &[Vec<[f64; 3]>], grid: &Grid) -> Result<Mask, ImagingError> {
+    let path = Path::new("<contours>");
+    if let Some((m, _)) = contours.iter().enumerate().find(|(_, c)| c.iter().flatten().any(|v| !v.is_finite())) {
+        return Err(tag_error(
+            path,
+            attr::CONTOUR_DATA,
+            format!("ROI {name:?} contour {}: a coordinate is not finite", m + 1),
+        ));
+    }
+    let roi = Roi {
+        number: 1,
+        name: name.to_owned(),
+        frame_of_reference_uid: None,
+        contours: contours
+            .iter()
+            .map(|c| Contour { geometric_type: "CLOSED_PLANAR".into(), points: c.clone() })
+            .collect(),
+    };
+    let [_, _, nz] = grid.dims();
+    let (z0, dz) = (grid.origin().0[2], grid.spacing_mm()[2]);
+    let slice_z: Vec<f64> = (0..nz).map(|k| z0 + k as f64 * dz).collect();
+    Ok(rasterize(&roi, grid, &slice_z, path)?.mask)
+}
