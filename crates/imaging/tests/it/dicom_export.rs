@@ -285,6 +285,19 @@ fn a_broken_rtdose_names_the_tag() {
     assert!(err.contains("(0008,0060) Modality") && err.contains("RTSTRUCT"), "{err}");
 }
 
+/// [`scene_small`] with a ring-shaped structure (a contour with a hole on each slice).
+pub fn scene_small_with_ring() -> DicomExport<'static> {
+    let base = scene_small();
+    let grid = *base.case.grid();
+    let ring = Mask::from_fn(grid, |p| {
+        let r2 = (p.0[0] - 5.0).powi(2) + (p.0[1] - 4.0).powi(2);
+        (2.0..=16.0).contains(&r2)
+    });
+    let rois: &'static [ExportRoi] =
+        Box::leak(vec![ExportRoi { name: "Ring".into(), roi_type: RoiType::Control, mask: ring }].into_boxed_slice());
+    DicomExport { extra_rois: rois, ..base }
+}
+
 fn scene_small() -> DicomExport<'static> {
     let grid = Grid::new([6, 5, 3], [Mm(2.0); 3], PatientPoint([0.0; 3])).unwrap();
     let case: &'static Case =

@@ -4,6 +4,7 @@
 mod case_dir;
 mod dicom;
 mod dicom_export;
+mod dicom_props;
 mod dicom_python;
 mod nifti;
 
