@@ -58,6 +58,8 @@ enum Command {
     Ctcae(commands::ctcae::CtcaeCommand),
     /// Import a DICOM CT series and RT Structure Set into a case directory (with ct.nii.gz).
     Import(commands::import::Args),
+    /// Export a case, its seed implant and dose as DICOM RT (RTSTRUCT, RTPLAN, RTDOSE, CT series).
+    Export(commands::export::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
             }
             Command::Phantom(args) => commands::phantom::run(&args),
             Command::Import(args) => commands::import::run(&args),
+            Command::Export(args) => commands::export::run(&args),
             Command::Features(args) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
             }

@@ -29,6 +29,10 @@ struct CaseFile {
     /// CT in HU (NIfTI, float32) on the case grid, relative to the case directory; optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ct: Option<String>,
+    /// DICOM Frame of Reference UID of the CT the case came from (set by the DICOM import; the
+    /// DICOM export reuses it so that exported RT objects register with the original CT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    frame_of_reference_uid: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -68,6 +72,8 @@ pub struct LoadedCase {
     pub source: Option<String>,
     /// The CT image (HU) declared by the optional `ct` key; load it with [`read_ct`].
     pub ct_path: Option<PathBuf>,
+    /// The DICOM Frame of Reference UID of the CT the case was imported from, if any.
+    pub frame_of_reference_uid: Option<String>,
 }
 
 /// File name of the CT image in a case directory written by [`write_case_with_ct`].
@@ -89,6 +95,28 @@ pub fn write_case_with_ct(
     source: Option<&str>,
     ct: Option<&Field<f32>>,
 ) -> Result<(), ImagingError> {
+    write_case_impl(dir, case, source, ct, None)
+}
+
+/// [`write_case_with_ct`] for a case imported from DICOM: also records the CT's Frame of
+/// Reference UID (key `frame_of_reference_uid`), which the DICOM export reuses.
+pub fn write_case_from_dicom(
+    dir: &Path,
+    case: &Case,
+    source: Option<&str>,
+    ct: &Field<f32>,
+    frame_of_reference_uid: &str,
+) -> Result<(), ImagingError> {
+    write_case_impl(dir, case, source, Some(ct), Some(frame_of_reference_uid))
+}
+
+fn write_case_impl(
+    dir: &Path,
+    case: &Case,
+    source: Option<&str>,
+    ct: Option<&Field<f32>>,
+    frame_of_reference_uid: Option<&str>,
+) -> Result<(), ImagingError> {
     if let Some(ct) = ct
         && !ct.grid().same_geometry(case.grid())
     {
@@ -107,7 +135,7 @@ pub fn write_case_with_ct(
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| ImagingError::io(&staging, e))?;
     }
-    let result = write_into(&staging, case, source, ct).and_then(|()| {
+    let result = write_into(&staging, case, source, ct, frame_of_reference_uid).and_then(|()| {
         if dir.exists() {
             std::fs::remove_dir(dir).map_err(|e| ImagingError::io(dir, e))?;
         }
@@ -125,7 +153,13 @@ fn staging_dir(dir: &Path) -> PathBuf {
     dir.with_file_name(format!(".{name}.partial"))
 }
 
-fn write_into(staging: &Path, case: &Case, source: Option<&str>, ct: Option<&Field<f32>>) -> Result<(), ImagingError> {
+fn write_into(
+    staging: &Path,
+    case: &Case,
+    source: Option<&str>,
+    ct: Option<&Field<f32>>,
+    frame_of_reference_uid: Option<&str>,
+) -> Result<(), ImagingError> {
     let masks = staging.join("masks");
     std::fs::create_dir_all(&masks).map_err(|e| ImagingError::io(&masks, e))?;
     let grid = case.grid();
@@ -154,6 +188,7 @@ fn write_into(staging: &Path, case: &Case, source: Option<&str>, ct: Option<&Fie
         grid: GridFile { dims: grid.dims(), spacing_mm: grid.spacing_mm(), origin_mm: grid.origin().0 },
         structures,
         ct: ct.map(|_| CT_FILE.to_owned()),
+        frame_of_reference_uid: frame_of_reference_uid.map(str::to_owned),
     };
     if let Some(ct) = ct {
         nifti::write_field_f32(&staging.join(CT_FILE), ct)?;
@@ -256,7 +291,7 @@ pub fn read_case(dir: &Path) -> Result<LoadedCase, ImagingError> {
     }
     let case = Case::new(file.patient_id, grid, structures)
         .map_err(|e| ImagingError::Case { path: path.clone(), message: e.to_string() })?;
-    Ok(LoadedCase { case, source: file.source, ct_path })
+    Ok(LoadedCase { case, source: file.source, ct_path, frame_of_reference_uid: file.frame_of_reference_uid })
 }
 
 /// Reads the case's CT (HU) if `case.json` declares one, checked against the case grid.

@@ -20,7 +20,8 @@ pub mod dicom;
 pub mod nifti;
 
 pub use case_dir::{
-    CASE_FORMAT, CASE_FORMAT_VERSION, CT_FILE, LoadedCase, read_case, read_ct, write_case, write_case_with_ct,
+    CASE_FORMAT, CASE_FORMAT_VERSION, CT_FILE, LoadedCase, read_case, read_ct, write_case, write_case_from_dicom,
+    write_case_with_ct,
 };
 
 use std::path::{Path, PathBuf};
@@ -89,6 +90,14 @@ pub enum ImagingError {
         path: PathBuf,
         /// Where in the file (`roi[2] ("PTV")`, `line 4`).
         key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An export input is invalid (ROI name, dose value, seed, date…).
+    #[error("DICOM export: {what}: {message}")]
+    Export {
+        /// The input concerned (`seed 3`, `ROI name "PTV"`, `dose`).
+        what: String,
         /// What is wrong.
         message: String,
     },

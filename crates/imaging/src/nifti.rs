@@ -104,6 +104,14 @@ pub fn write_field_f32(path: &Path, field: &Field<f32>) -> Result<(), ImagingErr
     write_image(path, field.grid(), DataType::F32, &bytes)
 }
 
+/// Reads a scalar image as a `Field<f32>` (a float32 image, such as a dose grid in Gy written by
+/// [`write_field_f32`], round-trips exactly).
+pub fn read_field_f32(path: &Path) -> Result<Field<f32>, ImagingError> {
+    let image = read_image(path)?;
+    let values = image.values.into_iter().map(|v| v as f32).collect();
+    Field::from_vec(image.grid, values).map_err(|e| ImagingError::nifti(path, "dim", e.to_string()))
+}
+
 /// Reads a mask: every non-zero voxel is inside.
 pub fn read_mask(path: &Path) -> Result<Mask, ImagingError> {
     let image = read_image(path)?;

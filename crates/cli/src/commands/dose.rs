@@ -327,7 +327,7 @@ fn write_outputs(
 const SEED_HEADER: [&str; 8] = ["x_mm", "y_mm", "z_mm", "dir_x", "dir_y", "dir_z", "sk_u", "model"];
 
 /// Seeds and the CSV line of each.
-fn parse_seeds(name: &str, text: &str) -> anyhow::Result<(Vec<Seed>, Vec<u64>)> {
+pub(crate) fn parse_seeds(name: &str, text: &str) -> anyhow::Result<(Vec<Seed>, Vec<u64>)> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let header: Vec<String> = rdr
         .headers()

@@ -59,8 +59,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             None => String::new(),
         }
     );
-    cryoseed_imaging::write_case_with_ct(&args.out, &imported.case, Some(&source), Some(&imported.ct))
-        .context("cannot write the case directory")?;
+    cryoseed_imaging::write_case_from_dicom(
+        &args.out,
+        &imported.case,
+        Some(&source),
+        &imported.ct,
+        &imported.frame_of_reference_uid,
+    )
+    .context("cannot write the case directory")?;
     let grid = imported.case.grid();
     let mut s = String::new();
     let _ = writeln!(

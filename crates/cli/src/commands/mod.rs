@@ -4,6 +4,7 @@ pub mod cryo;
 pub mod ctcae;
 pub mod demo;
 pub mod dose;
+pub mod export;
 pub mod features;
 pub mod import;
 pub mod phantom;

@@ -25,6 +25,22 @@ fn import_writes_a_readable_case_with_ct_and_reports_warnings() {
     let loaded = cryoseed_imaging::read_case(&out).unwrap();
     assert_eq!(loaded.case.structures().len(), 5);
     assert!(cryoseed_imaging::read_ct(&loaded).unwrap().is_some());
+    // The CT's frame of reference is kept, so an export registers with the original CT.
+    assert!(loaded.frame_of_reference_uid.as_deref().is_some_and(|u| u.starts_with("1.2.")), "{loaded:?}");
+    let dicom = dir.path().join("dicom");
+    let e = cryoseed(&["export", "--case", out.to_str().unwrap(), "--dicom-out", dicom.to_str().unwrap()]);
+    assert!(e.status.success(), "{}", stderr(&e));
+    assert!(stdout(&e).contains(loaded.frame_of_reference_uid.as_deref().unwrap()), "{}", stdout(&e));
+    assert!(stdout(&e).contains("CT series"), "{}", stdout(&e));
+    // The exported package imports again: same structures on the same grid.
+    let again = dir.path().join("again");
+    let i = cryoseed(&["import", "--dicom", dicom.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    assert!(i.status.success(), "{}", stderr(&i));
+    let back = cryoseed_imaging::read_case(&again).unwrap();
+    for s in back.case.structures() {
+        let orig = loaded.case.structure(&s.name).unwrap();
+        assert_eq!(s.mask.as_slice(), orig.mask.as_slice(), "{}", s.name);
+    }
     // The imported case feeds the other commands.
     let f = cryoseed(&["features", "--case", out.to_str().unwrap()]);
     assert!(f.status.success(), "{}", stderr(&f));

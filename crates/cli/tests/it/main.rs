@@ -3,6 +3,7 @@
 
 mod cryo;
 mod dose;
+mod export;
 mod import;
 mod plan;
 mod response;

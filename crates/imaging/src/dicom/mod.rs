@@ -7,8 +7,13 @@
 //! the tag and positions at fault), then rasterizes the ROIs of the structure set that references
 //! the series (see [`rtstruct`] for the filling rule) and names them through a [`RoiMap`].
 //!
-//! Compressed transfer syntaxes are not decoded (decompress first), and files without the Part 10
-//! header (no 128-byte preamble and `DICM`) are skipped with a note.
+//! Compressed transfer syntaxes are not decoded (decompress first). Files without the Part 10
+//! header are read when they start with a bare little-endian data set (group 0008 first, as
+//! some older tools write); other files are skipped with a note.
+//!
+//! The other direction is [`export`]: RTSTRUCT, RTPLAN (permanent brachytherapy), RTDOSE and a
+//! CT series with one frame of reference and deterministic UIDs; [`read_rtdose`] and
+//! [`read_structure_set`] read RT Dose and RT Structure Set files on their own (no CT needed).
 //!
 //! ```no_run
 //! use cryoseed_imaging::dicom::{DicomImportOptions, import_dicom_dir};
@@ -27,11 +32,21 @@
 //! ```
 
 mod attr;
+pub mod contour;
 pub mod ct;
+pub mod encode;
+pub mod export;
 pub mod roi_map;
+pub mod rtdose;
 pub mod rtstruct;
 
+pub use export::{
+    BrachyPlan, DicomExport, ExportFile, ExportRoi, ExportSummary, PlanSeed, RoiType, SourceModel, build_dicom,
+    export_dicom,
+};
 pub use roi_map::{RoiAction, RoiMap, RoiRule, glob_match, lesion_id_from_name};
+pub use rtdose::{RtDose, read_rtdose};
+pub use rtstruct::{StructureSetRoi, rasterize_planar_contours, read_structure_set};
 
 use crate::ImagingError;
 use cryoseed_anatomy::{Case, LesionInfo, Structure};
@@ -113,21 +128,93 @@ fn list_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImagingError> {
     Ok(())
 }
 
-/// Whether the file carries the Part 10 marker `DICM` at byte 128.
-fn has_dicm_marker(path: &Path) -> Result<bool, ImagingError> {
+/// How a file starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// DICOM Part 10: 128-byte preamble and `DICM`.
+    Part10,
+    /// A bare data set (no preamble, no file meta group) starting with a group 0008 element,
+    /// in implicit (`false`) or explicit (`true`) VR little endian — as some older tools and
+    /// several of pydicom's test files write.
+    Bare { explicit: bool },
+    /// Anything else.
+    NotDicom,
+}
+
+fn file_layout(path: &Path) -> Result<Layout, ImagingError> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).map_err(|e| ImagingError::io(path, e))?;
-    let mut head = [0u8; 132];
-    match f.read_exact(&mut head) {
-        Ok(()) => Ok(&head[128..] == b"DICM"),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
-        Err(e) => Err(ImagingError::io(path, e)),
+    let mut head = Vec::with_capacity(132);
+    f.by_ref().take(132).read_to_end(&mut head).map_err(|e| ImagingError::io(path, e))?;
+    if head.len() == 132 && &head[128..] == b"DICM" {
+        return Ok(Layout::Part10);
+    }
+    if head.len() >= 8 && head[0..2] == [0x08, 0x00] {
+        let explicit = head[4].is_ascii_uppercase() && head[5].is_ascii_uppercase();
+        return Ok(Layout::Bare { explicit });
+    }
+    Ok(Layout::NotDicom)
+}
+
+/// Opens a DICOM file: Part 10, or a bare little-endian data set (its file meta group is then
+/// made from its SOP Class and Instance UIDs). Errors name the file (and the tag, where one is
+/// at fault).
+pub(crate) fn open_dicom(path: &Path) -> Result<dicom_object::DefaultDicomObject, ImagingError> {
+    let not_readable = |e: &dyn std::fmt::Display| ImagingError::Dicom {
+        path: path.to_owned(),
+        message: format!("not readable as DICOM: {e}"),
+    };
+    match file_layout(path)? {
+        Layout::Part10 => dicom_object::open_file(path).map_err(|e| not_readable(&e)),
+        Layout::NotDicom => Err(ImagingError::Dicom {
+            path: path.to_owned(),
+            message: "not a DICOM file (no DICM marker at byte 128, no data set at byte 0)".into(),
+        }),
+        Layout::Bare { explicit } => {
+            use dicom_transfer_syntax_registry::entries::{EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN};
+            let ts = if explicit { EXPLICIT_VR_LITTLE_ENDIAN.erased() } else { IMPLICIT_VR_LITTLE_ENDIAN.erased() };
+            let file = std::fs::File::open(path).map_err(|e| ImagingError::io(path, e))?;
+            let obj = dicom_object::InMemDicomObject::read_dataset_with_ts(std::io::BufReader::new(file), &ts)
+                .map_err(|e| not_readable(&e))?;
+            let class = attr::req_str(&obj, attr::SOP_CLASS_UID, path)?;
+            let instance = attr::req_str(&obj, attr::SOP_INSTANCE_UID, path)?;
+            let meta = dicom_object::FileMetaTableBuilder::new()
+                .media_storage_sop_class_uid(class)
+                .media_storage_sop_instance_uid(instance)
+                .transfer_syntax(ts.uid());
+            obj.with_meta(meta).map_err(|e| not_readable(&e))
+        }
     }
 }
 
+/// Transfer syntaxes whose data sets the RT readers decode (native, uncompressed).
+const NATIVE_TRANSFER_SYNTAXES: [(&str, &str); 3] = [
+    ("1.2.840.10008.1.2", "Implicit VR Little Endian"),
+    ("1.2.840.10008.1.2.1", "Explicit VR Little Endian"),
+    ("1.2.840.10008.1.2.2", "Explicit VR Big Endian"),
+];
+
+/// Refuses encapsulated (compressed) and deflated transfer syntaxes, naming the tag.
+pub(crate) fn check_native_transfer_syntax(
+    path: &Path,
+    obj: &dicom_object::DefaultDicomObject,
+) -> Result<(), ImagingError> {
+    let ts = obj.meta().transfer_syntax().trim_end_matches('\0');
+    if NATIVE_TRANSFER_SYNTAXES.iter().any(|(uid, _)| *uid == ts) {
+        return Ok(());
+    }
+    Err(attr::tag_error(
+        path,
+        attr::TRANSFER_SYNTAX_UID,
+        format!(
+            "{ts} (compressed or deflated) is not supported; supported: {} (decompress first, e.g. `gdcmconv --raw`)",
+            NATIVE_TRANSFER_SYNTAXES.iter().map(|(u, n)| format!("{n} {u}")).collect::<Vec<_>>().join(", ")
+        ),
+    ))
+}
+
 fn read_one(path: &Path) -> Result<Found, ImagingError> {
-    let obj = dicom_object::open_file(path)
-        .map_err(|e| ImagingError::Dicom { path: path.to_owned(), message: format!("not readable as DICOM: {e}") })?;
+    let obj = open_dicom(path)?;
     let sop_class = attr::opt_str(&obj, attr::SOP_CLASS_UID, path)?
         .unwrap_or_else(|| obj.meta().media_storage_sop_class_uid().to_owned());
     let modality = attr::opt_str(&obj, attr::MODALITY, path)?.unwrap_or_default();
@@ -150,8 +237,8 @@ pub fn import_dicom_dir(dir: &Path, options: &DicomImportOptions) -> Result<Dico
     let mut series: BTreeMap<String, Vec<ct::CtSlice>> = BTreeMap::new();
     let mut structure_sets = Vec::new();
     for path in &files {
-        if !has_dicm_marker(path)? {
-            notes.push(format!("skipped {}: not a DICOM Part 10 file (no DICM marker)", path.display()));
+        if file_layout(path)? == Layout::NotDicom {
+            notes.push(format!("skipped {}: not a DICOM file (no DICM marker, no data set at byte 0)", path.display()));
             continue;
         }
         match read_one(path)? {

@@ -214,3 +214,83 @@ fn nearest(sorted: &[f64], z: f64) -> usize {
         }
     }
 }
+
+/// One ROI of a structure set rasterized onto a given grid.
+#[derive(Clone, Debug)]
+pub struct StructureSetRoi {
+    /// ROI Number (3006,0022).
+    pub number: i64,
+    /// ROI Name (3006,0026).
+    pub name: String,
+    /// RT ROI Interpreted Type (3006,00A4) from the observations, if given.
+    pub interpreted_type: Option<String>,
+    /// Voxels whose centre lies inside the ROI's contours (see the module docs).
+    pub mask: Mask,
+    /// What the user should know (skipped contour types, contours between slices).
+    pub notes: Vec<String>,
+}
+
+/// Reads the RT Structure Set at `path` and rasterizes every ROI onto `grid` (whose slices are
+/// taken as the planes the contours must lie on), without a CT: for files exported by
+/// [`super::export_dicom`] or a dose-grid-based check. ROIs without contours give empty masks.
+pub fn read_structure_set(path: &Path, grid: &Grid) -> Result<Vec<StructureSetRoi>, ImagingError> {
+    let obj = super::open_dicom(path)?;
+    super::check_native_transfer_syntax(path, &obj)?;
+    let modality = attr::opt_str(&obj, attr::MODALITY, path)?;
+    if modality.as_deref() != Some("RTSTRUCT") {
+        return Err(tag_error(path, attr::MODALITY, format!("{modality:?}, expected \"RTSTRUCT\"")));
+    }
+    let rt = read_rtstruct(path, &obj)?;
+    let mut types = Vec::new();
+    for item in attr::items(&obj, attr::RTROI_OBSERVATIONS_SEQUENCE, path)? {
+        if let (Some(n), Some(t)) = (
+            attr::opt_f64(item, attr::REFERENCED_ROI_NUMBER, path)?,
+            attr::opt_str(item, attr::RTROI_INTERPRETED_TYPE, path)?,
+        ) {
+            types.push((n as i64, t));
+        }
+    }
+    let [_, _, nz] = grid.dims();
+    let (z0, dz) = (grid.origin().0[2], grid.spacing_mm()[2]);
+    let slice_z: Vec<f64> = (0..nz).map(|k| z0 + k as f64 * dz).collect();
+    let mut out = Vec::new();
+    for roi in &rt.rois {
+        let raster = rasterize(roi, grid, &slice_z, path)?;
+        out.push(StructureSetRoi {
+            number: roi.number,
+            name: roi.name.clone(),
+            interpreted_type: types.iter().find(|(n, _)| *n == roi.number).map(|(_, t)| t.clone()),
+            mask: raster.mask,
+            notes: raster.notes,
+        });
+    }
+    Ok(out)
+}
+
+/// Rasterizes closed planar contours (points in LPS mm, one `Vec` per contour) onto `grid` by
+/// the module's rules, as one ROI: the rasterizer [`read_structure_set`] uses, for callers that
+/// have contours from elsewhere (and for fuzzing). Non-finite coordinates and contours off the
+/// grid's slices are errors naming (3006,0050) ContourData.
+pub fn rasterize_planar_contours(name: &str, contours: &[Vec<[f64; 3]>], grid: &Grid) -> Result<Mask, ImagingError> {
+    let path = Path::new("<contours>");
+    if let Some((m, _)) = contours.iter().enumerate().find(|(_, c)| c.iter().flatten().any(|v| !v.is_finite())) {
+        return Err(tag_error(
+            path,
+            attr::CONTOUR_DATA,
+            format!("ROI {name:?} contour {}: a coordinate is not finite", m + 1),
+        ));
+    }
+    let roi = Roi {
+        number: 1,
+        name: name.to_owned(),
+        frame_of_reference_uid: None,
+        contours: contours
+            .iter()
+            .map(|c| Contour { geometric_type: "CLOSED_PLANAR".into(), points: c.clone() })
+            .collect(),
+    };
+    let [_, _, nz] = grid.dims();
+    let (z0, dz) = (grid.origin().0[2], grid.spacing_mm()[2]);
+    let slice_z: Vec<f64> = (0..nz).map(|k| z0 + k as f64 * dz).collect();
+    Ok(rasterize(&roi, grid, &slice_z, path)?.mask)
+}

@@ -3,6 +3,9 @@
 
 mod case_dir;
 mod dicom;
+mod dicom_export;
+mod dicom_props;
+mod dicom_python;
 mod nifti;
 
 use std::path::PathBuf;
