@@ -155,13 +155,16 @@ impl Store {
         if !self.has_migrations_table().await? {
             return Ok(0);
         }
-        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").fetch_one(&self.pool).await?;
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations").fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>("v")?)
     }
 
     async fn has_migrations_table(&self) -> Result<bool> {
         let sql = match self.backend {
-            Backend::Sqlite => "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            Backend::Sqlite => {
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            }
             Backend::Postgres => {
                 "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
             }

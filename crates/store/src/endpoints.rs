@@ -48,10 +48,18 @@ fn read_json(reader: &str, observations: &Value) -> Value {
 /// Checks one read before it is stored: layout, lesion ids of this patient, value types.
 pub(crate) async fn check_read(tx: &mut WriteTx<'_>, a: &Assessment) -> Result<()> {
     let Value::Object(map) = &a.observations else {
-        return Err(invalid("assessment", "observations", "must be an object {\"lesions\": [...], \"new_lesions\": [...]}"));
+        return Err(invalid(
+            "assessment",
+            "observations",
+            "must be an object {\"lesions\": [...], \"new_lesions\": [...]}",
+        ));
     };
     if let Some(key) = map.keys().find(|k| *k != "lesions" && *k != "new_lesions") {
-        return Err(invalid("assessment", format!("observations.{key}"), "unknown key (expected lesions, new_lesions)"));
+        return Err(invalid(
+            "assessment",
+            format!("observations.{key}"),
+            "unknown key (expected lesions, new_lesions)",
+        ));
     }
     let lesions: Vec<Lesion> = sqlx::query("SELECT * FROM lesions WHERE patient_id = $1 ORDER BY lesion_id")
         .bind(a.patient_id.clone())
@@ -103,7 +111,9 @@ pub(crate) async fn check_read(tx: &mut WriteTx<'_>, a: &Assessment) -> Result<(
         let field = text
             .split(": ")
             .next()
-            .and_then(|path| path.find(".reads[0].").map(|i| format!("observations.{}", &path[i + ".reads[0].".len()..])))
+            .and_then(|path| {
+                path.find(".reads[0].").map(|i| format!("observations.{}", &path[i + ".reads[0].".len()..]))
+            })
             .unwrap_or_else(|| "observations".to_owned());
         invalid("assessment", field, text)
     })?;
@@ -149,23 +159,31 @@ fn record_of(d: &PatientData<'_>, protocol: &Protocol) -> Result<(PatientRecord,
             d.procedures.iter().filter(|p| p.lesion_id == lesion.lesion_id && !p.is_reintervention).collect();
         let Some(treated_on) = first_treatment(&d.procedures, &lesion.lesion_id) else { continue };
         let mut modalities: Vec<Modality> = procs.iter().map(|p| p.modality).collect();
-        modalities.sort_by_key(|m| enum_str(m));
+        modalities.sort_by_key(enum_str);
         modalities.dedup();
-        let qa = procs.iter().filter_map(|p| p.qa.as_ref()).last().map(|q| -> Result<TechnicalQa> {
-            Ok(TechnicalQa {
-                assessed_on: date_of("procedure", id, &q.assessed_on)?,
-                seed_d90: q.seed_d90_gy.map(Gy),
-                seed_prescription: q.seed_prescription_gy.map(Gy),
-                lethal_isotherm_covered: q.lethal_isotherm_covered,
-            })
-        });
+        // A zoned lesion has one QA per modality (post-implant CT, ablation-zone scan): merged,
+        // each value from the latest procedure that recorded it, dated by the latest QA.
+        let mut qa: Option<TechnicalQa> = None;
+        for q in procs.iter().filter_map(|p| p.qa.as_ref()) {
+            let on = date_of("procedure", id, &q.assessed_on)?;
+            let merged = qa.get_or_insert(TechnicalQa {
+                assessed_on: on,
+                seed_d90: None,
+                seed_prescription: None,
+                lethal_isotherm_covered: None,
+            });
+            merged.assessed_on = merged.assessed_on.max(on);
+            merged.seed_d90 = q.seed_d90_gy.map(Gy).or(merged.seed_d90);
+            merged.seed_prescription = q.seed_prescription_gy.map(Gy).or(merged.seed_prescription);
+            merged.lethal_isotherm_covered = q.lethal_isotherm_covered.or(merged.lethal_isotherm_covered);
+        }
         treated.push(TreatedLesion {
             lesion_id: LesionId::parse(lesion.lesion_id.as_str())
                 .map_err(|e| invalid("lesion", "lesion_id", e.to_string()))?,
             is_bulky_index: lesion.is_bulky_index,
             modalities,
             treated_on,
-            qa: qa.transpose()?,
+            qa,
         });
     }
     let mut reinterventions: Vec<Date> = d
@@ -221,7 +239,10 @@ fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol)
     readers.dedup();
     let mut time_points: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
     for r in &d.reads {
-        time_points.entry((r.assessed_on.clone(), r.label.clone())).or_default().push(read_json(&r.reader, &r.observations));
+        time_points
+            .entry((r.assessed_on.clone(), r.label.clone()))
+            .or_default()
+            .push(read_json(&r.reader, &r.observations));
     }
     let therapy_start = record.treated_lesions.iter().map(|t| t.treated_on).min().unwrap_or(record.randomized_on);
     let mut patient = json!({

@@ -133,7 +133,9 @@ impl Store {
         for (i, user) in doc.users.iter().enumerate() {
             match present.iter().find(|u| u.user_id == user.user_id) {
                 Some(p) if p == user => {}
-                Some(_) => return Err(invalid("trial", format!("users[{i}]"), "differs from the existing user of that id")),
+                Some(_) => {
+                    return Err(invalid("trial", format!("users[{i}]"), "differs from the existing user of that id"));
+                }
                 None => insert_user(&mut tx, user).await?,
             }
         }
@@ -181,8 +183,16 @@ impl Store {
                 .bind(p.patient_id.clone())
                 .execute(&mut *tx.tx)
                 .await?;
-            tx.audit("lock", "patient", &p.patient_id, Some("locked"), Some("false".into()), Some("true".into()), Some("imported locked"))
-                .await?;
+            tx.audit(
+                "lock",
+                "patient",
+                &p.patient_id,
+                Some("locked"),
+                Some("false".into()),
+                Some("true".into()),
+                Some("imported locked"),
+            )
+            .await?;
         }
         let sha = crate::db::hex(&Sha256::digest(doc.to_json().as_bytes()));
         tx.audit("import", "trial", FORMAT, None, None, Some(to_json(&sha)), None).await?;

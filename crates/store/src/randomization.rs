@@ -55,9 +55,12 @@ async fn load_list(tx: &mut WriteTx<'_>) -> Result<ListRow> {
     let row = sqlx::query("SELECT list_id, method, seed, sites FROM randomization_lists ORDER BY list_id LIMIT 1")
         .fetch_optional(&mut *tx.tx)
         .await?
-        .ok_or_else(|| invalid("randomization", "list", "no allocation list: the statistician must generate one first"))?;
+        .ok_or_else(|| {
+            invalid("randomization", "list", "no allocation list: the statistician must generate one first")
+        })?;
     let list_id: i64 = row.try_get("list_id")?;
-    let corrupt = |reason: String| StoreError::Corrupt { entity: "randomization_list", id: list_id.to_string(), reason };
+    let corrupt =
+        |reason: String| StoreError::Corrupt { entity: "randomization_list", id: list_id.to_string(), reason };
     let seed: String = row.try_get("seed")?;
     let sites: String = row.try_get("sites")?;
     let sites: Vec<String> = serde_json::from_str(&sites).map_err(|e| corrupt(e.to_string()))?;
@@ -65,7 +68,10 @@ async fn load_list(tx: &mut WriteTx<'_>) -> Result<ListRow> {
         list_id,
         method: row.try_get("method")?,
         seed: seed.parse().map_err(|_| corrupt(format!("seed {seed:?}")))?,
-        sites: sites.iter().map(|s| SiteId::parse(s.as_str()).map_err(|e| corrupt(e.to_string()))).collect::<Result<_>>()?,
+        sites: sites
+            .iter()
+            .map(|s| SiteId::parse(s.as_str()).map_err(|e| corrupt(e.to_string())))
+            .collect::<Result<_>>()?,
     })
 }
 
@@ -109,7 +115,11 @@ fn allocation_of(row: &sqlx::any::AnyRow) -> Result<StoredAllocation> {
 }
 
 pub(crate) fn trial_allocation(a: &StoredAllocation) -> Result<Allocation> {
-    let bad = |field: &str, e: String| StoreError::Corrupt { entity: "allocation", id: a.patient_id.clone(), reason: format!("{field}: {e}") };
+    let bad = |field: &str, e: String| StoreError::Corrupt {
+        entity: "allocation",
+        id: a.patient_id.clone(),
+        reason: format!("{field}: {e}"),
+    };
     Ok(Allocation {
         patient_id: PatientId::parse(a.patient_id.as_str()).map_err(|e| bad("patient_id", e.to_string()))?,
         stratum: Stratum {
@@ -126,7 +136,12 @@ pub(crate) fn trial_allocation(a: &StoredAllocation) -> Result<Allocation> {
     })
 }
 
-pub(crate) async fn insert_allocation(tx: &mut WriteTx<'_>, a: &StoredAllocation, list_id: Option<i64>, action: &str) -> Result<()> {
+pub(crate) async fn insert_allocation(
+    tx: &mut WriteTx<'_>,
+    a: &StoredAllocation,
+    list_id: Option<i64>,
+    action: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO allocations (patient_id, stratum, stratum_site_id, ecog_group, sequence_number, arm, randomized_on, randomized_by, list_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -162,7 +177,11 @@ impl Store {
         let mut tx = self.write(actor).await?;
         tx.require(&[Role::Statistician], "generate the allocation list")?;
         if sqlx::query("SELECT list_id FROM randomization_lists").fetch_optional(&mut *tx.tx).await?.is_some() {
-            return Err(invalid("randomization", "list", "an allocation list exists already; lists are never replaced"));
+            return Err(invalid(
+                "randomization",
+                "list",
+                "an allocation list exists already; lists are never replaced",
+            ));
         }
         for site in sites {
             if sqlx::query("SELECT 1 AS one FROM sites WHERE site_id = $1")
@@ -187,7 +206,13 @@ impl Store {
                     strata += 1;
                     for e in entries {
                         slots += 1;
-                        hasher.update(format!("{stratum},{},{},{},{}\n", e.sequence_number, e.block_number, e.block_size, arm_str(e.arm)));
+                        hasher.update(format!(
+                            "{stratum},{},{},{},{}\n",
+                            e.sequence_number,
+                            e.block_number,
+                            e.block_size,
+                            arm_str(e.arm)
+                        ));
                         sqlx::query(
                             "INSERT INTO randomization_slots (list_id, stratum, seq, block_number, block_size, arm, patient_id) VALUES ($1, $2, $3, $4, $5, $6, NULL)",
                         )
@@ -221,8 +246,16 @@ impl Store {
             "method": summary.method, "sites": sorted, "per_stratum": per_stratum, "slots": slots,
             "strata": strata, "list_sha256": summary.sha256, "protocol_sha256": protocol.hash().to_string(),
         });
-        tx.audit("generate_list", "randomization_list", &list_id.to_string(), None, None, Some(audit.to_string()), None)
-            .await?;
+        tx.audit(
+            "generate_list",
+            "randomization_list",
+            &list_id.to_string(),
+            None,
+            None,
+            Some(audit.to_string()),
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -231,7 +264,13 @@ impl Store {
     /// the patient's stratum (permuted blocks) or the minimization draw replayed from the recorded
     /// seed and every earlier allocation. Refuses a patient not screened eligible, a site
     /// without declared control-arm modality, a re-randomization, an exhausted stratum.
-    pub async fn randomize(&self, actor: &str, patient_id: &str, randomized_on: &str, protocol: &Protocol) -> Result<Allocation> {
+    pub async fn randomize(
+        &self,
+        actor: &str,
+        patient_id: &str,
+        randomized_on: &str,
+        protocol: &Protocol,
+    ) -> Result<Allocation> {
         let on = date("allocation", "randomized_on", randomized_on)?;
         let design = &protocol.randomization;
         let mut tx = self.write(actor).await?;
@@ -244,7 +283,8 @@ impl Store {
         {
             let a = allocation_of(&row)?;
             return Err(TrialError::AlreadyRandomized {
-                patient_id: PatientId::parse(patient_id).map_err(|e| invalid("allocation", "patient_id", e.to_string()))?,
+                patient_id: PatientId::parse(patient_id)
+                    .map_err(|e| invalid("allocation", "patient_id", e.to_string()))?,
                 stratum: a.stratum,
                 sequence_number: a.sequence_number,
             }
@@ -252,7 +292,11 @@ impl Store {
         }
         let (request, status) = request_of(&mut tx, patient_id).await?;
         if status != "eligible" {
-            return Err(invalid("randomization", "eligibility", format!("patient {patient_id} is {status}, not eligible")));
+            return Err(invalid(
+                "randomization",
+                "eligibility",
+                format!("patient {patient_id} is {status}, not eligible"),
+            ));
         }
         let site = request.site_id.clone().expect("set by request_of");
         let control: Option<String> = sqlx::query("SELECT control_modality FROM sites WHERE site_id = $1")
@@ -264,7 +308,9 @@ impl Store {
             return Err(invalid(
                 "site",
                 "control_modality",
-                format!("site {site} has not declared its control-arm modality; required before its first randomization"),
+                format!(
+                    "site {site} has not declared its control-arm modality; required before its first randomization"
+                ),
             ));
         }
         let list = load_list(&mut tx).await?;
@@ -287,12 +333,14 @@ impl Store {
                 .fetch_optional(&mut *tx.tx)
                 .await?;
                 let Some(slot) = slot else {
-                    let used: i64 = sqlx::query("SELECT COUNT(*) AS n FROM randomization_slots WHERE list_id = $1 AND stratum = $2")
-                        .bind(list.list_id)
-                        .bind(key.clone())
-                        .fetch_one(&mut *tx.tx)
-                        .await?
-                        .try_get("n")?;
+                    let used: i64 = sqlx::query(
+                        "SELECT COUNT(*) AS n FROM randomization_slots WHERE list_id = $1 AND stratum = $2",
+                    )
+                    .bind(list.list_id)
+                    .bind(key.clone())
+                    .fetch_one(&mut *tx.tx)
+                    .await?
+                    .try_get("n")?;
                     return Err(TrialError::StratumExhausted { stratum: key, used: used as usize }.into());
                 };
                 let seq: i64 = slot.try_get("seq")?;
@@ -307,7 +355,12 @@ impl Store {
                 .execute(&mut *tx.tx)
                 .await?;
                 if updated.rows_affected() != 1 {
-                    return Err(StoreError::Conflict { entity: "randomization_slot", id: seq.to_string(), expected: 0, found: 1 });
+                    return Err(StoreError::Conflict {
+                        entity: "randomization_slot",
+                        id: seq.to_string(),
+                        expected: 0,
+                        found: 1,
+                    });
                 }
                 Allocation {
                     patient_id: request.patient_id.clone(),
@@ -337,7 +390,8 @@ impl Store {
                         return Err(StoreError::Corrupt {
                             entity: "allocation",
                             id: stored.patient_id.clone(),
-                            reason: "the stored arm differs from the minimization replayed from the recorded seed".into(),
+                            reason: "the stored arm differs from the minimization replayed from the recorded seed"
+                                .into(),
                         });
                     }
                 }
@@ -381,7 +435,13 @@ impl Store {
     }
 
     /// Emergency unblinding (investigator) with a mandatory reason: audited as `unblind`.
-    pub async fn unblind(&self, actor: &str, patient_id: &str, reason: &str, unblinded_on: &str) -> Result<UnblindingRecord> {
+    pub async fn unblind(
+        &self,
+        actor: &str,
+        patient_id: &str,
+        reason: &str,
+        unblinded_on: &str,
+    ) -> Result<UnblindingRecord> {
         let on = date("unblinding", "unblinded_on", unblinded_on)?;
         let mut tx = self.write(actor).await?;
         tx.require(&[Role::Investigator], "unblind")?;

@@ -3,8 +3,8 @@
 use crate::db::{SYSTEM_ACTOR, Store, WriteTx};
 use crate::error::{Result, StoreError, invalid};
 use crate::model::{
-    Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, FollowUp, Lesion,
-    LesionRole, Patient, Plan, Procedure, QueryStatus, Role, Screening, Signature, Site, User,
+    Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, FollowUp, Lesion, LesionRole,
+    Patient, Plan, Procedure, QueryStatus, Role, Screening, Signature, Site, User,
 };
 use cryoseed_core::patient::ScreeningRecord;
 use cryoseed_core::protocol::Protocol;
@@ -19,8 +19,9 @@ use sqlx::any::AnyRow;
 
 /// Parses a `YYYY-MM-DD` date, naming the field when it is impossible.
 pub(crate) fn date(entity: &'static str, field: &str, text: &str) -> Result<Date> {
-    Date::parse(text.trim())
-        .ok_or_else(|| invalid(entity, field, format!("{text:?} is not a valid date (YYYY-MM-DD, a real calendar day)")))
+    Date::parse(text.trim()).ok_or_else(|| {
+        invalid(entity, field, format!("{text:?} is not a valid date (YYYY-MM-DD, a real calendar day)"))
+    })
 }
 
 fn opt_date(entity: &'static str, field: &str, text: &Option<String>) -> Result<Option<Date>> {
@@ -158,7 +159,13 @@ impl Store {
     }
 
     /// Declares or changes a site's control-arm modality (admin), with a reason.
-    pub async fn set_control_modality(&self, actor: &str, site_id: &str, modality: Modality, reason: &str) -> Result<()> {
+    pub async fn set_control_modality(
+        &self,
+        actor: &str,
+        site_id: &str,
+        modality: Modality,
+        reason: &str,
+    ) -> Result<()> {
         let mut tx = self.write(actor).await?;
         tx.require(&[Role::Admin], "declare a site's control-arm modality")?;
         non_empty("site", "reason", reason)?;
@@ -458,7 +465,11 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound { entity: "query", id: query_id.to_string() })?;
         let status: String = row.try_get("status")?;
         if status != from.as_str() {
-            return Err(invalid("query", "status", format!("is {status}; only a {} query can become {}", from.as_str(), to.as_str())));
+            return Err(invalid(
+                "query",
+                "status",
+                format!("is {status}; only a {} query can become {}", from.as_str(), to.as_str()),
+            ));
         }
         let old_answer: Option<String> = row.try_get("answer")?;
         let new_answer = answer.map(str::to_owned).or(old_answer.clone());
@@ -519,8 +530,16 @@ impl Store {
             .bind(patient_id.to_owned())
             .execute(&mut *tx.tx)
             .await?;
-        tx.audit(action, "patient", patient_id, Some("locked"), Some((!locked).to_string()), Some(locked.to_string()), Some(reason))
-            .await?;
+        tx.audit(
+            action,
+            "patient",
+            patient_id,
+            Some("locked"),
+            Some((!locked).to_string()),
+            Some(locked.to_string()),
+            Some(reason),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -567,7 +586,12 @@ impl Store {
 
     /// Every patient, by id.
     pub async fn patients(&self) -> Result<Vec<Patient>> {
-        sqlx::query("SELECT * FROM patients ORDER BY patient_id").fetch_all(&self.pool).await?.iter().map(patient_row).collect()
+        sqlx::query("SELECT * FROM patients ORDER BY patient_id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(patient_row)
+            .collect()
     }
 
     /// Every screening, by patient.
@@ -720,7 +744,8 @@ impl Store {
                         specification: r.try_get("specification")?,
                         attributions: serde_json::from_str(&attributions)
                             .map_err(|e| corrupt("adverse_event", &sid, e.to_string()))?,
-                        serious: serde_json::from_str(&serious).map_err(|e| corrupt("adverse_event", &sid, e.to_string()))?,
+                        serious: serde_json::from_str(&serious)
+                            .map_err(|e| corrupt("adverse_event", &sid, e.to_string()))?,
                         onset: r.try_get("onset")?,
                         resolution: r.try_get("resolution")?,
                         meddra_version: r.try_get("meddra_version")?,
@@ -814,7 +839,11 @@ pub(crate) async fn insert_site(tx: &mut WriteTx<'_>, site: &Site) -> Result<()>
 pub(crate) async fn insert_user(tx: &mut WriteTx<'_>, user: &User) -> Result<()> {
     non_empty("user", "user_id", &user.user_id)?;
     if user.user_id == SYSTEM_ACTOR || !user.user_id.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
-        return Err(invalid("user", "user_id", format!("{:?}: letters, digits and . _ - @ only, not `system`", user.user_id)));
+        return Err(invalid(
+            "user",
+            "user_id",
+            format!("{:?}: letters, digits and . _ - @ only, not `system`", user.user_id),
+        ));
     }
     non_empty("user", "name", &user.name)?;
     if let Some(site) = &user.site_id
@@ -855,7 +884,7 @@ pub(crate) async fn insert_patient(tx: &mut WriteTx<'_>, patient: &Patient) -> R
     }
     sqlx::query(
         "INSERT INTO patients (patient_id, site_id, enrolled_on, therapy_completed_on, death_on, last_contact_on, withdrawn_on, locked, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 1)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8)",
     )
     .bind(patient.patient_id.clone())
     .bind(patient.site_id.clone())
@@ -864,11 +893,12 @@ pub(crate) async fn insert_patient(tx: &mut WriteTx<'_>, patient: &Patient) -> R
     .bind(f.death_on.clone())
     .bind(f.last_contact_on.clone())
     .bind(f.withdrawn_on.clone())
+    .bind(patient.version.max(1))
     .execute(&mut *tx.tx)
     .await?;
     let mut created = patient.clone();
     created.locked = false;
-    created.version = 1;
+    created.version = patient.version.max(1);
     tx.audit("create", "patient", &patient.patient_id, None, None, Some(to_json(&created)), None).await
 }
 
@@ -888,9 +918,16 @@ pub(crate) async fn insert_screening(tx: &mut WriteTx<'_>, s: &Screening) -> Res
         .await?;
     if old.is_some() {
         if tx.exists("SELECT 1 AS one FROM allocations WHERE patient_id = $1", &s.patient_id).await? {
-            return Err(invalid("screening", "patient_id", format!("patient {} is randomized; screening is closed", s.patient_id)));
+            return Err(invalid(
+                "screening",
+                "patient_id",
+                format!("patient {} is randomized; screening is closed", s.patient_id),
+            ));
         }
-        sqlx::query("DELETE FROM screenings WHERE patient_id = $1").bind(s.patient_id.clone()).execute(&mut *tx.tx).await?;
+        sqlx::query("DELETE FROM screenings WHERE patient_id = $1")
+            .bind(s.patient_id.clone())
+            .execute(&mut *tx.tx)
+            .await?;
     }
     sqlx::query(
         "INSERT INTO screenings (patient_id, screened_on, ecog, status, criteria, protocol_sha256, version) VALUES ($1, $2, $3, $4, $5, $6, 1)",
@@ -910,7 +947,10 @@ pub(crate) async fn insert_screening(tx: &mut WriteTx<'_>, s: &Screening) -> Res
 pub(crate) async fn insert_lesion(tx: &mut WriteTx<'_>, lesion: &Lesion) -> Result<()> {
     LesionId::parse(lesion.lesion_id.as_str()).map_err(|e| invalid("lesion", "lesion_id", e.to_string()))?;
     if tx.lesion_exists(&lesion.patient_id, &lesion.lesion_id).await? {
-        return Err(StoreError::Duplicate { entity: "lesion", id: format!("{}/{}", lesion.patient_id, lesion.lesion_id) });
+        return Err(StoreError::Duplicate {
+            entity: "lesion",
+            id: format!("{}/{}", lesion.patient_id, lesion.lesion_id),
+        });
     }
     sqlx::query("INSERT INTO lesions (patient_id, lesion_id, role, organ, is_bulky_index, version) VALUES ($1, $2, $3, $4, $5, 1)")
         .bind(lesion.patient_id.clone())
@@ -948,7 +988,8 @@ pub(crate) async fn insert_plan(tx: &mut WriteTx<'_>, plan: &Plan) -> Result<Pla
         .execute(&mut *tx.tx)
         .await?;
     let stored = Plan { plan_id: id, sha256, ..plan.clone() };
-    let summary = serde_json::json!({"patient_id": stored.patient_id, "lesion_id": stored.lesion_id, "sha256": stored.sha256});
+    let summary =
+        serde_json::json!({"patient_id": stored.patient_id, "lesion_id": stored.lesion_id, "sha256": stored.sha256});
     tx.audit("create", "plan", &id.to_string(), None, None, Some(summary.to_string()), None).await?;
     Ok(stored)
 }
@@ -956,7 +997,11 @@ pub(crate) async fn insert_plan(tx: &mut WriteTx<'_>, plan: &Plan) -> Result<Pla
 pub(crate) async fn insert_procedure(tx: &mut WriteTx<'_>, p: &Procedure) -> Result<i64> {
     let performed = date("procedure", "performed_on", &p.performed_on)?;
     if !p.details.is_object() {
-        return Err(invalid("procedure", "details", "must be a JSON object (seed positions, probes, freeze protocol…)"));
+        return Err(invalid(
+            "procedure",
+            "details",
+            "must be a JSON object (seed positions, probes, freeze protocol…)",
+        ));
     }
     if p.seeds_implanted.is_some() && p.modality != Modality::Seeds {
         return Err(invalid("procedure", "seeds_implanted", "is only for a seed implantation"));
@@ -983,6 +1028,9 @@ pub(crate) async fn insert_procedure(tx: &mut WriteTx<'_>, p: &Procedure) -> Res
          qa_assessed_on, qa_seed_d90_gy, qa_seed_prescription_gy, qa_lethal_isotherm_covered, version) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)",
     )
+    // sqlx 0.9's Any driver sends a NULL DOUBLE as a float4 parameter: a cached statement
+    // prepared with a NULL dose would then refuse a real one on PostgreSQL; prepare each time.
+    .persistent(false)
     .bind(id)
     .bind(p.patient_id.clone())
     .bind(p.lesion_id.clone())
@@ -1077,7 +1125,11 @@ pub(crate) async fn insert_adjudication(tx: &mut WriteTx<'_>, a: &Adjudication) 
     tx.audit("create", "adjudication", &a.patient_id, None, None, Some(to_json(a)), None).await
 }
 
-pub(crate) async fn insert_adverse_event(tx: &mut WriteTx<'_>, form: &AdverseEventForm, id: Option<i64>) -> Result<i64> {
+pub(crate) async fn insert_adverse_event(
+    tx: &mut WriteTx<'_>,
+    form: &AdverseEventForm,
+    id: Option<i64>,
+) -> Result<i64> {
     let onset = date("adverse_event", "onset", &form.onset)?;
     let resolution = opt_date("adverse_event", "resolution", &form.resolution)?;
     let input = AdverseEventInput {
@@ -1181,14 +1233,16 @@ pub(crate) async fn insert_signature(tx: &mut WriteTx<'_>, s: &Signature, action
         return Err(invalid("signature", "signed_by", format!("user {} does not exist", s.signed_by)));
     }
     let id = tx.next_id("signatures", "signature_id").await?;
-    sqlx::query("INSERT INTO signatures (signature_id, patient_id, signed_by, meaning, signed_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(s.patient_id.clone())
-        .bind(s.signed_by.clone())
-        .bind(s.meaning.clone())
-        .bind(s.signed_at.clone())
-        .execute(&mut *tx.tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO signatures (signature_id, patient_id, signed_by, meaning, signed_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(s.patient_id.clone())
+    .bind(s.signed_by.clone())
+    .bind(s.meaning.clone())
+    .bind(s.signed_at.clone())
+    .execute(&mut *tx.tx)
+    .await?;
     let stored = Signature { signature_id: id, ..s.clone() };
     tx.audit(action, "patient", &s.patient_id, Some("signature"), None, Some(to_json(&stored)), None).await?;
     Ok(stored)

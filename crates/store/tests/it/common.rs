@@ -66,6 +66,20 @@ impl Engine {
         store
     }
 
+    /// A raw connection behind the store's back (to tamper, or to count rows).
+    pub async fn raw(&self) -> sqlx::AnyConnection {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.url()).await.expect("raw connection");
+        if let Engine::Postgres { schema, .. } = self {
+            sqlx::query(sqlx::AssertSqlSafe(format!("SET search_path TO \"{schema}\"")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        conn
+    }
+
     pub async fn cleanup(&self) {
         if let Engine::Postgres { url, schema } = self {
             drop_schema(url, schema).await;
