@@ -118,7 +118,7 @@ impl Store {
     }
 
     /// Imports a trial document into a database that has no sites and no patients yet (admin).
-    /// Users already present (the importing admin) must be identical and are kept.
+    /// Users already present (the importing admin) must have the same role and are kept as they are.
     pub async fn import_trial(&self, actor: &str, doc: &TrialDocument) -> Result<()> {
         let mut tx = self.write(actor).await?;
         tx.require(&[Role::Admin], "import a trial")?;
@@ -132,9 +132,13 @@ impl Store {
         }
         for (i, user) in doc.users.iter().enumerate() {
             match present.iter().find(|u| u.user_id == user.user_id) {
-                Some(p) if p == user => {}
-                Some(_) => {
-                    return Err(invalid("trial", format!("users[{i}]"), "differs from the existing user of that id"));
+                Some(p) if p.role == user.role => {}
+                Some(p) => {
+                    return Err(invalid(
+                        "trial",
+                        format!("users[{i}].role"),
+                        format!("{} is {} in this database, not {}", p.user_id, p.role.as_str(), user.role.as_str()),
+                    ));
                 }
                 None => insert_user(&mut tx, user).await?,
             }

@@ -6,6 +6,7 @@ mod dose;
 mod import;
 mod response;
 mod stats;
+mod store;
 mod trial;
 
 use std::path::Path;
