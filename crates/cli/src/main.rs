@@ -60,6 +60,19 @@ enum Command {
     Import(commands::import::Args),
     /// Export a case, its seed implant and dose as DICOM RT (RTSTRUCT, RTPLAN, RTDOSE, CT series).
     Export(commands::export::Args),
+    /// Trial database: create the schema and first administrator, or apply new migrations.
+    #[command(subcommand)]
+    Db(commands::db::DbCommand),
+    /// Audit trail of the trial database: verify the hash chain, print entries.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// A whole trial as one JSON document: export from, or import into, a trial database.
+    #[command(subcommand)]
+    Trial(commands::trial::TrialCommand),
+    /// Randomize one screened, eligible patient from the list stored in the trial database.
+    Randomize(commands::randomize::Args),
+    /// Analysis datasets (per patient, per time-to-event endpoint, per treated lesion, burden) as CSV.
+    Endpoints(commands::endpoints::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +132,15 @@ fn main() -> ExitCode {
             Command::Randomization(command) => commands::load_protocol(cli.protocol.as_deref())
                 .and_then(|p| commands::randomization::run(&command, &p)),
             Command::Ctcae(command) => commands::ctcae::run(&command),
+            Command::Db(command) => commands::db::run(&command),
+            Command::Audit(command) => commands::audit::run(&command),
+            Command::Trial(command) => commands::trial::run(&command),
+            Command::Randomize(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::randomize::run(&args, &p))
+            }
+            Command::Endpoints(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::endpoints::run(&args, &p))
+            }
         };
     match result {
         Ok(()) => ExitCode::SUCCESS,

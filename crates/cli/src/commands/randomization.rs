@@ -11,8 +11,9 @@ use std::path::PathBuf;
 /// `cryoseed randomization …`
 #[derive(Debug, clap::Subcommand)]
 pub enum RandomizationCommand {
-    /// Generate the concealed stratified permuted-block allocation list (statistician only) from
-    /// a recorded seed and write it as CSV. Never overwrites an existing file.
+    /// Generate the concealed allocation list (statistician only) from a recorded seed: with
+    /// --db, store it in the trial database (permuted blocks, or the minimization seed) for
+    /// `cryoseed randomize`; with --out, write the permuted-block list as CSV (never overwrites).
     Generate(GenerateArgs),
 }
 
@@ -30,8 +31,14 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 100)]
     pub per_stratum: u32,
     /// Output CSV file; refused if it already exists.
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(long, required_unless_present = "db", conflicts_with = "db")]
+    pub out: Option<PathBuf>,
+    /// Store the list in this trial database instead (sqlite://FILE?mode=rwc or postgres://…).
+    #[arg(long, requires = "actor")]
+    pub db: Option<String>,
+    /// The statistician generating the list (with --db).
+    #[arg(long = "as", value_name = "USER")]
+    pub actor: Option<String>,
 }
 
 /// Runs a `randomization` subcommand.
@@ -42,6 +49,10 @@ pub fn run(command: &RandomizationCommand, protocol: &Protocol) -> anyhow::Resul
 }
 
 fn generate(args: &GenerateArgs, protocol: &Protocol) -> anyhow::Result<()> {
+    if let (Some(db), Some(actor)) = (&args.db, &args.actor) {
+        return generate_in_store(args, db, actor, protocol);
+    }
+    let out = args.out.as_ref().context("--out or --db is required")?;
     let design = &protocol.randomization;
     if design.method != RandomizationMethod::PermutedBlocks {
         bail!("the protocol's randomization.method is minimization, which allocates at enrolment and has no list");
@@ -81,15 +92,31 @@ fn generate(args: &GenerateArgs, protocol: &Protocol) -> anyhow::Result<()> {
             ));
         }
     }
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&args.out).with_context(|| {
-        format!("--out {}: cannot create (an existing allocation list is never overwritten)", args.out.display())
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(out).with_context(|| {
+        format!("--out {}: cannot create (an existing allocation list is never overwritten)", out.display())
     })?;
     file.write_all(csv.as_bytes())
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", args.out.display()))?;
+        .with_context(|| format!("writing {}", out.display()))?;
     print(&format!(
         "wrote {slots} allocation slots in {strata} strata to {} (seed {}, protocol {hash}); keep it from site roles\n",
-        args.out.display(),
+        out.display(),
         list.seed()
     ))
+}
+
+fn generate_in_store(args: &GenerateArgs, db: &str, actor: &str, protocol: &Protocol) -> anyhow::Result<()> {
+    let sites = args
+        .sites
+        .iter()
+        .map(|s| SiteId::parse(s.trim()).with_context(|| format!("--sites: {s:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    crate::commands::block_on(async {
+        let store = crate::commands::open_store(db).await?;
+        let summary = store.generate_list(actor, protocol, &sites, args.per_stratum, args.seed).await?;
+        print(&format!(
+            "stored the {} allocation list in {db}: {} slots in {} strata, list SHA-256 {}\n",
+            summary.method, summary.slots, summary.strata, summary.sha256
+        ))
+    })
 }

@@ -8,6 +8,7 @@ mod import;
 mod plan;
 mod response;
 mod stats;
+mod store;
 mod trial;
 
 use std::path::Path;
