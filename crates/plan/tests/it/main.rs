@@ -2,5 +2,6 @@
 
 mod allocation;
 mod evaluate;
+mod seed_robustness;
 mod seeds;
 mod zoning;
