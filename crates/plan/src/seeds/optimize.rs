@@ -19,7 +19,8 @@
 //!
 //! When the plan fails on the voxels, only what failed is tightened for the next round, by at
 //! least what it missed by: δ (coverage), η (V150/V200), κ (an OAR limit, relative excess, at
-//! least 0.05). Tightening every margin at once made coverage and hot spots fight each other on
+//! least 0.05). When coverage fails while an OAR holds its limit at ≥ 90 % of it, κ is raised by
+//! 0.03 (at most 0.98) to give coverage the OAR's remaining slack. Tightening every margin at once made coverage and hot spots fight each other on
 //! thin margin zones, and later rounds came out worse than the first.
 //!
 //! Every term is a function of per-point sums, so a move (add, remove or move one seed) updates
@@ -565,6 +566,10 @@ pub(crate) fn optimize(
         }
         if let Some(over) = misses.oar_excess {
             oar_factor = (oar_factor - over.max(0.05)).max(0.3);
+        } else if misses.coverage_deficit.is_some() && misses.oar_near_limit {
+            // Coverage fails against an OAR that holds its limit: the OAR voxels near the target
+            // are sampled in full, so most of the remaining slack can go to coverage.
+            oar_factor = (oar_factor + 0.03).min(0.98);
         }
     }
     Ok(best.expect("at least one round is evaluated").1)
@@ -576,6 +581,8 @@ struct Misses {
     coverage_deficit: Option<f64>,
     hot_excess: Option<f64>,
     oar_excess: Option<f64>,
+    /// Some OAR is at ≥ 90 % of its limit.
+    oar_near_limit: bool,
 }
 
 impl Misses {
@@ -600,15 +607,21 @@ impl Misses {
                 (limit > 0.0).then(|| -margin / limit)
             })
             .reduce(f64::max);
-        Misses { coverage_deficit, hot_excess, oar_excess }
+        let oar_near_limit = e.oars.iter().any(|o| match (o.value, o.margin) {
+            (Some(v), Some(m)) => v.0 + m.0 > 0.0 && v.0 >= 0.9 * (v.0 + m.0),
+            _ => false,
+        });
+        Misses { coverage_deficit, hot_excess, oar_excess, oar_near_limit }
     }
 }
 
-/// Sum of relative misses, to keep the best of several infeasible rounds.
+/// Sum of relative misses, to keep the best of several infeasible rounds (an OAR over its limit
+/// counts 1 plus its excess / 100 Gy).
 fn total_shortfall(outcome: &SeedPlanOutcome) -> f64 {
     let e = &outcome.plan.evaluation;
     let goals: f64 = e.goals.iter().map(|g| (-g.margin).max(0.0) / g.threshold.abs().max(1.0)).sum();
-    let oars: f64 = e.oars.iter().filter_map(|o| o.margin.map(|m| (-m.0).max(0.0) / 100.0)).sum();
+    // An OAR over its limit ranks below any coverage shortfall.
+    let oars: f64 = e.oars.iter().filter_map(|o| o.margin.filter(|m| m.0 < 0.0).map(|m| 1.0 - m.0 / 100.0)).sum();
     goals + oars + 1e-6 * outcome.plan.seeds.len() as f64
 }
 
