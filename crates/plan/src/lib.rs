@@ -11,7 +11,7 @@
 //! - [`zoning`]: core, margin (seed target) and high-risk sub-volumes of the bulky lesion.
 //! - [`seeds`]: seed inverse planning (needle tracks, dose influence, seeded optimizer),
 //!   post-implant dosimetry and intra-operative re-planning.
-//! - [`evaluate`]: zonal coverage, seed-target indices, OAR doses and ice-edge distances, with a
+//! - [`evaluate`](mod@evaluate): zonal coverage, seed-target indices, OAR doses and ice-edge distances, with a
 //!   verdict per protocol constraint saying by how much a failed one is missed.
 //!
 //! - [`patient`]: the whole plan of one patient and its versioned record (`plan.json`).

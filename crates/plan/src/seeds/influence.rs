@@ -28,6 +28,10 @@ pub const OAR_SAMPLE_DISTANCE_MM: f64 = 25.0;
 pub const MAX_TARGET_POINTS: usize = 8000;
 /// Depth of the normal-tissue shell around the target whose over-dose is penalised, mm.
 pub const SHELL_DISTANCE_MM: f64 = 10.0;
+/// OAR voxels this close to the target are all sampled (not only those on the lattice): an OAR
+/// limit is on a small volume (the cord's D0.1cc is 12 voxels of 2 mm) whose hottest voxels a
+/// coarse lattice misses, mm.
+pub const OAR_FINE_DISTANCE_MM: f64 = 12.0;
 
 /// What a sample point stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +51,10 @@ pub struct SamplePoints {
     pub positions: Vec<[f32; 3]>,
     /// What each point stands for.
     pub kinds: Vec<SampleKind>,
-    /// Volume each point stands for, mL.
+    /// Volume each point stands for, mL (the lattice cell, or one voxel for the OAR voxels near
+    /// the target, [`OAR_FINE_DISTANCE_MM`]).
+    pub weights: Vec<f32>,
+    /// Volume a lattice point stands for, mL.
     pub volume_per_point_ml: f64,
 }
 
@@ -195,37 +202,46 @@ fn sample_points(request: &SeedPlanRequest<'_>, region: &PlanningRegion) -> Samp
     let volume_per_point_ml = (0..3).map(|a| step[a] as f64 * spacing[a]).product::<f64>() / 1000.0;
     let limited: Vec<usize> =
         request.structures.oars.iter().enumerate().filter(|(_, o)| o.limit.is_some()).map(|(i, _)| i).collect();
+    let voxel_ml = grid.voxel_volume().0;
     let [nx, ny, nz] = grid.dims();
     let mut positions = Vec::new();
     let mut kinds = Vec::new();
-    for k in (0..nz).step_by(step[2]) {
-        for j in (0..ny).step_by(step[1]) {
-            for i in (0..nx).step_by(step[0]) {
+    let mut weights = Vec::new();
+    for k in 0..nz {
+        for j in 0..ny {
+            for i in 0..nx {
                 let v = [i, j, k];
-                let kind = if region.target.at(v) {
-                    Some(SampleKind::Target)
+                let on_lattice = i % step[0] == 0 && j % step[1] == 0 && k % step[2] == 0;
+                let sample = if region.target.at(v) {
+                    on_lattice.then_some((SampleKind::Target, volume_per_point_ml))
                 } else if region.dont_care.at(v) {
                     None
                 } else {
                     let d = region.to_target.at(v);
                     let oar = region.oars.iter().position(|m| m.at(v));
                     match oar {
-                        Some(o) if limited.contains(&o) && d <= OAR_SAMPLE_DISTANCE_MM => {
-                            Some(SampleKind::Oar(o as u16))
+                        Some(o) if limited.contains(&o) && d <= OAR_FINE_DISTANCE_MM => {
+                            Some((SampleKind::Oar(o as u16), voxel_ml))
+                        }
+                        Some(o) if on_lattice && limited.contains(&o) && d <= OAR_SAMPLE_DISTANCE_MM => {
+                            Some((SampleKind::Oar(o as u16), volume_per_point_ml))
                         }
                         Some(_) => None,
-                        None if region.body.at(v) && d <= SHELL_DISTANCE_MM => Some(SampleKind::Shell),
+                        None if on_lattice && region.body.at(v) && d <= SHELL_DISTANCE_MM => {
+                            Some((SampleKind::Shell, volume_per_point_ml))
+                        }
                         None => None,
                     }
                 };
-                if let Some(kind) = kind {
+                if let Some((kind, w)) = sample {
                     positions.push(grid.voxel_centre(v).0.map(|x| x as f32));
                     kinds.push(kind);
+                    weights.push(w as f32);
                 }
             }
         }
     }
-    SamplePoints { positions, kinds, volume_per_point_ml }
+    SamplePoints { positions, kinds, weights, volume_per_point_ml }
 }
 
 /// Sample points binned on a uniform grid of cubic cells, for radius queries.

@@ -3,18 +3,25 @@
 //!
 //! # Objective (smaller is better)
 //!
-//! With `n_t` target points, `f_x` the share of target points at ≥ x (D90 threshold, Rx, 1.5 Rx,
-//! 2 Rx) and δ the internal margin (2 %, growing by 2 % each time the voxels disagree with the
-//! samples):
+//! Every sample point stands for a volume (a lattice cell, or one voxel for OAR voxels near the
+//! target); shares and volumes below are volume-weighted. With `f_x` the share of the target at
+//! ≥ x (D90 threshold, Rx, 1.5 Rx, 2 Rx), δ the internal coverage margin and η the hot-spot
+//! margin (both 2 % at first):
 //!
 //! - goals (strong, [`W_GOAL`] per unit share): `relu(0.90 + δ − f_D90) + relu(g100 + δ − f_100)
-//!   + relu(f_150 − g150 + δ) + relu(f_200 − g200 + δ)`;
-//! - coverage drive ([`W_COVERAGE`]): mean over target points of `relu(1 − d/Rx)²`, which gives
+//!   + relu(f_150 − g150 + η) + relu(f_200 − g200 + η)`;
+//! - coverage drive ([`W_COVERAGE`]): mean over the target of `relu(1 − d/Rx)²`, which gives
 //!   the greedy phase a gradient where the goal counts are flat;
-//! - each OAR with a limit `DXcc ≤ L` (strong, [`W_OAR`]): `relu(V(≥ L·κ) − X/2)/X` plus the
-//!   mean of `relu(d/(L·κ) − 1)²` over its points, κ = 0.95 (lowered by 0.05 on disagreement);
+//! - each OAR with a limit `DXcc ≤ L` (strong, [`W_OAR`]): `relu(V(≥ L·κ) − X)/X` plus
+//!   `Σ w·relu(d/(L·κ) − 1)² / X` over its points, κ = 0.95;
 //! - spill into the normal-tissue shell ([`W_SPILL`]): mean of `relu(d/Rx − 1)`;
 //! - cost ([`W_SEED`] per seed, [`W_NEEDLE`] per needle).
+//!
+//! When the plan fails on the voxels, only what failed is tightened for the next round, by at
+//! least what it missed by: δ (coverage), η (V150/V200), κ (an OAR limit, relative excess, at
+//! least 0.05). When coverage fails while an OAR holds its limit at ≥ 90 % of it, κ is raised by
+//! 0.03 (at most 0.98) to give coverage the OAR's remaining slack. Tightening every margin at once made coverage and hot spots fight each other on
+//! thin margin zones, and later rounds came out worse than the first.
 //!
 //! Every term is a function of per-point sums, so a move (add, remove or move one seed) updates
 //! only the points within the cut-off of the seeds it touches.
@@ -86,47 +93,50 @@ struct Params {
     rx: f32,
     rx150: f32,
     rx200: f32,
-    n_target: f64,
+    /// Target volume the samples stand for, mL.
+    target_ml: f64,
     g_d90: f64,
     g100: f64,
     g150: f64,
     g200: f64,
-    /// Per OAR: (internal limit, limit volume in points) or None.
+    /// Per OAR: (internal limit, limit volume in mL) or None.
     oar_limits: Vec<Option<(f32, f64)>>,
-    oar_points: Vec<f64>,
-    n_shell: f64,
+    /// Normal-tissue shell volume the samples stand for, mL.
+    shell_ml: f64,
 }
 
-/// Per-point sums the objective is a function of.
+/// Per-point sums (weighted by the volume each point stands for, mL) the objective is a
+/// function of.
 #[derive(Clone, Debug, Default)]
 struct Sums {
     under_sq: f64,
-    c_d90: i64,
-    c100: i64,
-    c150: i64,
-    c200: i64,
-    oar_above: Vec<i64>,
+    c_d90: f64,
+    c100: f64,
+    c150: f64,
+    c200: f64,
+    oar_above: Vec<f64>,
     oar_over_sq: Vec<f64>,
     spill: f64,
 }
 
 impl Params {
     #[inline]
-    fn add_point(&self, sums: &mut Sums, kind: SampleKind, d: f32, sign: i64) {
-        let s = sign as f64;
+    fn add_point(&self, sums: &mut Sums, kind: SampleKind, w: f32, d: f32, sign: f64) {
+        let s = sign * f64::from(w);
+        let ind = |x: bool| if x { s } else { 0.0 };
         match kind {
             SampleKind::Target => {
                 let u = (1.0 - d / self.rx).max(0.0) as f64;
                 sums.under_sq += s * u * u;
-                sums.c_d90 += sign * i64::from(d >= self.d90_dose);
-                sums.c100 += sign * i64::from(d >= self.rx);
-                sums.c150 += sign * i64::from(d >= self.rx150);
-                sums.c200 += sign * i64::from(d >= self.rx200);
+                sums.c_d90 += ind(d >= self.d90_dose);
+                sums.c100 += ind(d >= self.rx);
+                sums.c150 += ind(d >= self.rx150);
+                sums.c200 += ind(d >= self.rx200);
             }
             SampleKind::Oar(o) => {
                 if let Some((limit, _)) = self.oar_limits[o as usize] {
                     let o = o as usize;
-                    sums.oar_above[o] += sign * i64::from(d >= limit);
+                    sums.oar_above[o] += ind(d >= limit);
                     let x = (d / limit - 1.0).max(0.0) as f64;
                     sums.oar_over_sq[o] += s * x * x;
                 }
@@ -136,8 +146,8 @@ impl Params {
     }
 
     fn objective(&self, sums: &Sums, seeds: usize, needles: usize) -> f64 {
-        let n = self.n_target.max(1.0);
-        let share = |c: i64| c as f64 / n;
+        let n = self.target_ml.max(1e-9);
+        let share = |c: f64| c / n;
         let relu = |x: f64| x.max(0.0);
         let mut f = W_GOAL
             * (relu(self.g_d90 - share(sums.c_d90))
@@ -146,13 +156,13 @@ impl Params {
                 + relu(share(sums.c200) - self.g200));
         f += W_COVERAGE * sums.under_sq / n;
         for (o, limit) in self.oar_limits.iter().enumerate() {
-            if let Some((_, volume_points)) = limit {
-                let allowed = volume_points / 2.0;
-                f += W_OAR * relu(sums.oar_above[o] as f64 - allowed) / volume_points.max(1.0);
-                f += W_OAR * sums.oar_over_sq[o] / self.oar_points[o].max(1.0);
+            if let Some((_, volume_ml)) = limit {
+                let v = volume_ml.max(1e-3);
+                f += W_OAR * relu(sums.oar_above[o] - v) / v;
+                f += W_OAR * sums.oar_over_sq[o] / v;
             }
         }
-        f += W_SPILL * sums.spill / self.n_shell.max(1.0);
+        f += W_SPILL * sums.spill / self.shell_ml.max(1e-9);
         f + W_SEED * seeds as f64 + W_NEEDLE * needles as f64
     }
 }
@@ -187,7 +197,7 @@ impl<'a> State<'a> {
             blocked: vec![0; set.candidates.len()],
             per_track: vec![0; set.tracks.len()],
             needles: 0,
-            sums: Sums { oar_above: vec![0; n_oars], oar_over_sq: vec![0.0; n_oars], ..Sums::default() },
+            sums: Sums { oar_above: vec![0.0; n_oars], oar_over_sq: vec![0.0; n_oars], ..Sums::default() },
         };
         state.recompute_sums();
         state
@@ -195,9 +205,10 @@ impl<'a> State<'a> {
 
     fn recompute_sums(&mut self) {
         let n_oars = self.params.oar_limits.len();
-        let mut sums = Sums { oar_above: vec![0; n_oars], oar_over_sq: vec![0.0; n_oars], ..Sums::default() };
+        let mut sums = Sums { oar_above: vec![0.0; n_oars], oar_over_sq: vec![0.0; n_oars], ..Sums::default() };
+        let samples = &self.inf.samples;
         for (i, &d) in self.dose.iter().enumerate() {
-            self.params.add_point(&mut sums, self.inf.samples.kinds[i], d, 1);
+            self.params.add_point(&mut sums, samples.kinds[i], samples.weights[i], d, 1.0);
         }
         self.sums = sums;
     }
@@ -213,12 +224,13 @@ impl<'a> State<'a> {
     fn apply(&mut self, c: usize, sign: f32) {
         let (idx, val) = self.inf.column(c);
         let kinds = &self.inf.samples.kinds;
+        let weights = &self.inf.samples.weights;
         for (&i, &v) in idx.iter().zip(val) {
             let i = i as usize;
             let old = self.dose[i];
             let new = old + sign * v;
-            self.params.add_point(&mut self.sums, kinds[i], old, -1);
-            self.params.add_point(&mut self.sums, kinds[i], new, 1);
+            self.params.add_point(&mut self.sums, kinds[i], weights[i], old, -1.0);
+            self.params.add_point(&mut self.sums, kinds[i], weights[i], new, 1.0);
             self.dose[i] = new;
         }
     }
@@ -265,11 +277,12 @@ impl<'a> State<'a> {
         let mut sums = self.sums.clone();
         let (idx, val) = self.inf.column(c);
         let kinds = &self.inf.samples.kinds;
+        let weights = &self.inf.samples.weights;
         for (&i, &v) in idx.iter().zip(val) {
             let i = i as usize;
             let old = self.dose[i];
-            self.params.add_point(&mut sums, kinds[i], old, -1);
-            self.params.add_point(&mut sums, kinds[i], old + v, 1);
+            self.params.add_point(&mut sums, kinds[i], weights[i], old, -1.0);
+            self.params.add_point(&mut sums, kinds[i], weights[i], old + v, 1.0);
         }
         let t = self.set.candidates[c].track;
         let needles = self.needles + usize::from(self.per_track[t] == 0);
@@ -438,18 +451,16 @@ pub(crate) fn optimize(
 ) -> Result<SeedPlanOutcome, PlanError> {
     let settings = &request.settings;
     let kinds = &inf.samples.kinds;
+    let weights = &inf.samples.weights;
     let n_target = kinds.iter().filter(|k| **k == SampleKind::Target).count();
     let n_shell = kinds.iter().filter(|k| **k == SampleKind::Shell).count();
-    let n_oars = request.structures.oars.len();
-    let mut oar_points = vec![0f64; n_oars];
-    for k in kinds {
-        if let SampleKind::Oar(o) = k {
-            oar_points[*o as usize] += 1.0;
-        }
-    }
+    let volume_of = |kind: SampleKind| -> f64 {
+        kinds.iter().zip(weights).filter(|(k, _)| **k == kind).map(|(_, w)| f64::from(*w)).sum()
+    };
+    let (target_ml, shell_ml) = (volume_of(SampleKind::Target), volume_of(SampleKind::Shell));
     let mut summary = OptimizerSummary {
         target_points: n_target,
-        oar_points: oar_points.iter().sum::<f64>() as usize,
+        oar_points: kinds.iter().filter(|k| matches!(k, SampleKind::Oar(_))).count(),
         shell_points: n_shell,
         volume_per_point: inf.samples.volume_per_point_ml,
         influence_entries: inf.entries(),
@@ -461,8 +472,10 @@ pub(crate) fn optimize(
     let mut rng = ChaCha8Rng::seed_from_u64(request.config.rng_seed);
     let mut correction = vec![0f32; inf.background.len()];
     let mut selection: Vec<u32> = Vec::new();
+    // Internal margins, each tightened only when its own goal fails on the voxels (module docs).
     let mut margin = 0.02;
-    let mut oar_factor = 0.95f32;
+    let mut hot_margin = 0.02;
+    let mut oar_factor = 0.95f64;
     let mut best: Option<(f64, SeedPlanOutcome)> = None;
     for round in 0..MAX_ROUNDS {
         let params = Params {
@@ -470,22 +483,18 @@ pub(crate) fn optimize(
             rx,
             rx150: 1.5 * rx,
             rx200: 2.0 * rx,
-            n_target: n_target as f64,
+            target_ml,
             g_d90: 0.90 + margin,
             g100: g.min_v100_percent.0 / 100.0 + margin,
-            g150: g.max_v150_percent.0 / 100.0 - margin,
-            g200: g.max_v200_percent.0 / 100.0 - margin,
+            g150: g.max_v150_percent.0 / 100.0 - hot_margin,
+            g200: g.max_v200_percent.0 / 100.0 - hot_margin,
             oar_limits: request
                 .structures
                 .oars
                 .iter()
-                .map(|o| {
-                    o.limit
-                        .map(|l| (l.max_dose_gy.0 as f32 * oar_factor, l.volume_cc.0 / inf.samples.volume_per_point_ml))
-                })
+                .map(|o| o.limit.map(|l| ((l.max_dose_gy.0 * oar_factor) as f32, l.volume_cc.0)))
                 .collect(),
-            oar_points: oar_points.clone(),
-            n_shell: n_shell as f64,
+            shell_ml,
         };
         let base: Vec<f32> = inf.background.iter().zip(&correction).map(|(b, c)| b + c).collect();
         let mut state = State::new(inf, set, &params, base);
@@ -540,6 +549,7 @@ pub(crate) fn optimize(
         }
         let outcome = build_plan(request, region, set, &selection, summary.clone())?;
         let passes = outcome.plan.evaluation.passes();
+        let misses = Misses::of(&outcome.plan.evaluation);
         let shortfall = total_shortfall(&outcome);
         if best.as_ref().is_none_or(|(s, _)| shortfall < *s) {
             best = Some((shortfall, outcome));
@@ -547,17 +557,71 @@ pub(crate) fn optimize(
         if passes || set.candidates.is_empty() {
             break;
         }
-        margin += 0.02;
-        oar_factor -= 0.05;
+        // Tighten what failed, by at least the amount it failed by.
+        if let Some(deficit) = misses.coverage_deficit {
+            margin += deficit.max(0.02);
+        }
+        if let Some(excess) = misses.hot_excess {
+            hot_margin += excess.max(0.02);
+        }
+        if let Some(over) = misses.oar_excess {
+            oar_factor = (oar_factor - over.max(0.05)).max(0.3);
+        } else if misses.coverage_deficit.is_some() && misses.oar_near_limit {
+            // Coverage fails against an OAR that holds its limit: the OAR voxels near the target
+            // are sampled in full, so most of the remaining slack can go to coverage.
+            oar_factor = (oar_factor + 0.03).min(0.98);
+        }
     }
     Ok(best.expect("at least one round is evaluated").1)
 }
 
-/// Sum of relative misses, to keep the best of several infeasible rounds.
+/// By how much the goals failed on the voxels, as shares (coverage and hot spots) and as a
+/// fraction of the limit (OARs); `None` where nothing failed.
+struct Misses {
+    coverage_deficit: Option<f64>,
+    hot_excess: Option<f64>,
+    oar_excess: Option<f64>,
+    /// Some OAR is at ≥ 90 % of its limit.
+    oar_near_limit: bool,
+}
+
+impl Misses {
+    fn of(e: &super::SeedPlanEvaluation) -> Misses {
+        // Goals are D90, V100, V150, V200 in that order (`evaluate_seed_dose`).
+        let failed = |i: usize| e.goals.get(i).filter(|g| !g.passed).map(|g| -g.margin);
+        let coverage_deficit = match (failed(0), failed(1)) {
+            (None, None) => None,
+            (_, v100) => Some(v100.map_or(0.0, |m| m / 100.0)),
+        };
+        let hot_excess = match (failed(2), failed(3)) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0).max(b.unwrap_or(0.0)) / 100.0),
+        };
+        let oar_excess = e
+            .oars
+            .iter()
+            .filter(|o| !o.passed)
+            .filter_map(|o| {
+                let (value, margin) = (o.value?.0, o.margin?.0);
+                let limit = value + margin;
+                (limit > 0.0).then(|| -margin / limit)
+            })
+            .reduce(f64::max);
+        let oar_near_limit = e.oars.iter().any(|o| match (o.value, o.margin) {
+            (Some(v), Some(m)) => v.0 + m.0 > 0.0 && v.0 >= 0.9 * (v.0 + m.0),
+            _ => false,
+        });
+        Misses { coverage_deficit, hot_excess, oar_excess, oar_near_limit }
+    }
+}
+
+/// Sum of relative misses, to keep the best of several infeasible rounds (an OAR over its limit
+/// counts 1 plus its excess / 100 Gy).
 fn total_shortfall(outcome: &SeedPlanOutcome) -> f64 {
     let e = &outcome.plan.evaluation;
     let goals: f64 = e.goals.iter().map(|g| (-g.margin).max(0.0) / g.threshold.abs().max(1.0)).sum();
-    let oars: f64 = e.oars.iter().filter_map(|o| o.margin.map(|m| (-m.0).max(0.0) / 100.0)).sum();
+    // An OAR over its limit ranks below any coverage shortfall.
+    let oars: f64 = e.oars.iter().filter_map(|o| o.margin.filter(|m| m.0 < 0.0).map(|m| 1.0 - m.0 / 100.0)).sum();
     goals + oars + 1e-6 * outcome.plan.seeds.len() as f64
 }
 
@@ -619,6 +683,9 @@ fn build_plan(
         reasons.push(no_track_reason(set));
     }
     reasons.extend(evaluation.failures());
+    if !reasons.is_empty() {
+        reasons.extend(coverage_limits(request, region, &dose, &evaluation));
+    }
     let verdict =
         if reasons.is_empty() { SeedPlanVerdict::MeetsGoals } else { SeedPlanVerdict::Infeasible { reasons } };
     let plan = SeedPlan {
@@ -649,6 +716,52 @@ pub(crate) fn cropped_structures<'r>(request: &SeedPlanRequest<'_>, region: &'r 
             .collect(),
         needle_obstacles: Vec::new(),
     }
+}
+
+/// When a coverage goal fails: each OAR whose limit is (nearly) reached, with the share of the
+/// under-dosed target near it, where the placement rule keeps seeds away. Such a shortfall cannot
+/// be fixed by more seeds: the seeds that would cover that part of the target would put the OAR
+/// over its limit.
+fn coverage_limits(
+    request: &SeedPlanRequest<'_>,
+    region: &PlanningRegion,
+    dose: &cryoseed_volume::Field<f32>,
+    evaluation: &super::SeedPlanEvaluation,
+) -> Vec<String> {
+    // Goals are D90, V100, V150, V200 in that order.
+    if evaluation.goals.iter().take(2).all(|g| g.passed) {
+        return Vec::new();
+    }
+    let rx = request.settings.prescription.0 as f32;
+    let near = request.settings.min_seed_to_oar.0 + request.settings.seed_spacing.0;
+    let cold: Vec<[usize; 3]> = region.target.voxels().filter(|&v| dose.at(v) < rx).collect();
+    if cold.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for ((oar, mask), check) in request.structures.oars.iter().zip(&region.oars).zip(&evaluation.oars) {
+        let (Some(value), Some(margin), Some(limit_text)) = (check.value, check.margin, check.limit.as_deref()) else {
+            continue;
+        };
+        let limit = value.0 + margin.0;
+        if oar.class == cryoseed_core::CriticalOar::Skin || limit <= 0.0 || value.0 < 0.9 * limit || mask.is_empty() {
+            continue;
+        }
+        let to_oar = cryoseed_volume::distance_to(mask);
+        let close = cold.iter().filter(|&&v| to_oar.at(v) <= near).count();
+        let share = 100.0 * close as f64 / cold.len() as f64;
+        out.push(format!(
+            "coverage is limited by {}: {} is at {:.1} Gy ({:.0} % of its limit) and {:.0} % of the under-dosed target lies within {:.0} mm of it, where no seed may be placed closer than {:.0} mm; more seeds there would exceed its limit",
+            oar.name,
+            limit_text,
+            value.0,
+            100.0 * value.0 / limit,
+            share,
+            near,
+            request.settings.min_seed_to_oar.0
+        ));
+    }
+    out
 }
 
 fn no_track_reason(set: &CandidateSet) -> String {

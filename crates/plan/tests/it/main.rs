@@ -2,6 +2,7 @@
 
 mod allocation;
 mod evaluate;
-
+mod patient;
+mod seed_robustness;
 mod seeds;
 mod zoning;
