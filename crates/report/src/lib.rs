@@ -3,7 +3,7 @@
 //!
 //! - [`html`]: self-contained HTML documents (provenance, sections of text, tables with
 //!   pass/fail rows, inline figures).
-//! - [`plan_report`]: the human report of a patient's plan (`report.html`).
+//! - [`plan_report`](mod@plan_report): the human report of a patient's plan (`report.html`).
 //! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
 //! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
 //!   of dose or temperature (marching squares), seeds and probes.
