@@ -293,34 +293,22 @@ pub fn evaluate(
                 v200: dvh.v_percent_of(rx, Percent(200.0)),
             };
             let d90_limit = rx.0 * goals.min_d90_percent_rx.0 / 100.0;
-            verdicts.push(Verdict::at_least(
-                &scope,
-                format!("{name} D90 ≥ {} Gy", fmt(d90_limit)),
-                idx.d90.0,
-                d90_limit,
-                "Gy",
-            ));
-            verdicts.push(Verdict::at_least(
-                &scope,
-                format!("{name} V100 ≥ {} %", fmt(goals.min_v100_percent.0)),
-                idx.v100.0,
-                goals.min_v100_percent.0,
-                "%",
-            ));
-            verdicts.push(Verdict::at_most(
-                &scope,
-                format!("{name} V150 ≤ {} %", fmt(goals.max_v150_percent.0)),
-                idx.v150.0,
-                goals.max_v150_percent.0,
-                "%",
-            ));
-            verdicts.push(Verdict::at_most(
-                &scope,
-                format!("{name} V200 ≤ {} %", fmt(goals.max_v200_percent.0)),
-                idx.v200.0,
-                goals.max_v200_percent.0,
-                "%",
-            ));
+            // (metric, value, limit, unit, at least?)
+            let goals_checked = [
+                ("D90", idx.d90.0, d90_limit, "Gy", true),
+                ("V100", idx.v100.0, goals.min_v100_percent.0, "%", true),
+                ("V150", idx.v150.0, goals.max_v150_percent.0, "%", false),
+                ("V200", idx.v200.0, goals.max_v200_percent.0, "%", false),
+            ];
+            for (metric, value, limit, unit, at_least) in goals_checked {
+                let sign = if at_least { "≥" } else { "≤" };
+                let constraint = format!("{name} {metric} {sign} {} {unit}", fmt(limit));
+                verdicts.push(if at_least {
+                    Verdict::at_least(&scope, constraint, value, limit, unit)
+                } else {
+                    Verdict::at_most(&scope, constraint, value, limit, unit)
+                });
+            }
             eval.seed_target = Some(idx);
         }
 
