@@ -168,7 +168,6 @@ impl Medium {
             kf,
             ku,
             half_dk_per_dt: (ku - kf) / (2.0 * (tl - ts)),
-            phi_liquidus: 0.5 * (kf + ku) * (tl - ts),
             inv_range: 1.0 / (tl - ts),
         }
     }
@@ -200,38 +199,49 @@ pub(crate) struct PhaseTables {
     kf: f64,
     ku: f64,
     half_dk_per_dt: f64,
-    phi_liquidus: f64,
     inv_range: f64,
 }
 
 impl PhaseTables {
-    /// Same as [`Medium::temperature`].
+    /// Same as [`Medium::temperature`]. The function is continuous and piecewise linear in `h`,
+    /// so it is the sum of its three pieces, each clamped to its interval: no branch, and
+    /// `min`/`max` that vectorise.
     #[inline(always)]
     pub(crate) fn temperature(&self, h: f64) -> f64 {
-        // All three branches are computed and one is selected: no data-dependent jump.
-        let frozen = self.ts + h * self.inv_cf;
-        let mushy = self.ts + h * self.inv_cm;
-        let unfrozen = self.tl + (h - self.h_liquidus) * self.inv_cu;
-        let t = if h < self.h_liquidus { mushy } else { unfrozen };
-        if h <= 0.0 { frozen } else { t }
+        let frozen = lower(h, 0.0);
+        let mushy = upper(lower(h, self.h_liquidus), 0.0);
+        let unfrozen = upper(h - self.h_liquidus, 0.0);
+        self.ts + frozen * self.inv_cf + mushy * self.inv_cm + unfrozen * self.inv_cu
     }
 
-    /// Same as [`Medium::kirchhoff`].
+    /// Same as [`Medium::kirchhoff`], written like [`PhaseTables::temperature`] as the sum of its
+    /// clamped pieces (Φ is continuous: linear, quadratic, linear).
     #[inline(always)]
     pub(crate) fn kirchhoff(&self, t: f64) -> f64 {
         let d = t - self.ts;
-        let frozen = self.kf * d;
-        let mushy = d * (self.kf + self.half_dk_per_dt * d);
-        let unfrozen = self.phi_liquidus + self.ku * (t - self.tl);
-        let phi = if t < self.tl { mushy } else { unfrozen };
-        if t <= self.ts { frozen } else { phi }
+        let frozen = lower(d, 0.0);
+        let mushy = upper(lower(d, self.tl - self.ts), 0.0);
+        let unfrozen = upper(t - self.tl, 0.0);
+        self.kf * frozen + mushy * (self.kf + self.half_dk_per_dt * mushy) + self.ku * unfrozen
     }
 
     /// Same as [`Medium::liquid_fraction`].
     #[inline(always)]
     pub(crate) fn liquid_fraction(&self, t: f64) -> f64 {
-        ((t - self.ts) * self.inv_range).clamp(0.0, 1.0)
+        upper(lower((t - self.ts) * self.inv_range, 1.0), 0.0)
     }
+}
+
+/// The smaller of `a` and `b` (`b` if either is NaN), a single `minsd`.
+#[inline(always)]
+fn lower(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
+}
+
+/// The larger of `a` and `b` (`b` if either is NaN), a single `maxsd`.
+#[inline(always)]
+fn upper(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
 }
 
 /// Which medium each voxel is made of: a label per voxel indexing a short list of media (e.g.
