@@ -104,7 +104,9 @@ fn main() -> ExitCode {
             }
             Command::Phantom(args) => commands::phantom::run(&args),
             Command::Import(args) => commands::import::run(&args),
-            Command::Export(args) => commands::export::run(&args),
+            Command::Export(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::export::run(&args, &p))
+            }
             Command::Features(args) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::features::run(&args, &p))
             }

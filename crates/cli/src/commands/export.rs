@@ -21,6 +21,12 @@ pub struct Args {
     /// with --dose rtdose.dcm, with a case CT ct/slice_NNNN.dcm.
     #[arg(long, value_name = "DIR")]
     dicom_out: PathBuf,
+    /// A plan (plan.json written by `cryoseed plan` on this case): exports its seeds as the RT
+    /// Plan, its dose as the RT Dose, and its zones, seed and cryo targets and ice (0 °C and
+    /// lethal) as ROIs. The plan is re-derived from the case and checked against the file.
+    /// Replaces --seeds and --dose; needs --sk-date.
+    #[arg(long, value_name = "PLAN.json", conflicts_with_all = ["seeds", "dose"])]
+    plan: Option<PathBuf>,
     /// Seeds CSV as read by `cryoseed dose` (x_mm,y_mm,z_mm,dir_x,dir_y,dir_z,sk_u,model):
     /// written as an RT Plan for permanent brachytherapy, one channel per seed.
     #[arg(long, value_name = "SEEDS.csv")]
@@ -121,7 +127,7 @@ fn source_model(m: &SeedModel) -> SourceModel {
 }
 
 /// Reads the inputs, exports, prints what was written.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, protocol: &cryoseed_core::protocol::Protocol) -> anyhow::Result<()> {
     let loaded = cryoseed_imaging::read_case(&args.case)?;
     let ct = cryoseed_imaging::read_ct(&loaded)?;
     let case = &loaded.case;
@@ -129,58 +135,110 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     for dir in &args.structure_masks {
         extra.extend(read_mask_dir(dir, case.grid())?);
     }
-    let plan = match &args.seeds {
-        None => None,
-        Some(path) => {
-            let date = dicom_date(
-                args.sk_date
-                    .as_deref()
-                    .ok_or_else(|| anyhow!("--sk-date: required with --seeds (the date the seeds' S_K refers to)"))?,
-            )?;
-            let time = dicom_time(&args.sk_time)?;
-            let extra_models: Vec<SeedModel> =
-                args.model_dirs.iter().map(|d| model_from_csv_dir(d)).collect::<anyhow::Result<_>>()?;
-            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let (seeds, lines) = parse_seeds(&name, &text)?;
-            if seeds.is_empty() {
-                bail!("{name}: no seeds");
-            }
-            let implant = Implant::new(&seeds, &extra_models).map_err(|e| match e {
-                DoseError::Seed { index, field, message } => {
-                    anyhow!("{name} line {}: {field}: {message}", lines[index])
-                }
-                DoseError::DuplicateSeed { first, second, distance_mm } => anyhow!(
-                    "{name} line {}: same position as line {} ({distance_mm:.4} mm apart)",
-                    lines[second],
-                    lines[first]
-                ),
-                other => anyhow!("{name}: {other}"),
-            })?;
-            for model in implant.models() {
-                if let Some(caveat) = model.caveat() {
-                    warn(caveat);
-                }
-            }
-            Some(BrachyPlan {
-                label: args.plan_label.clone(),
-                models: implant.models().iter().map(source_model).collect(),
-                seeds: implant
-                    .seeds()
+    let mut from_plan: Option<cryoseed_plan::PatientPlan> = None;
+    if let Some(plan_path) = &args.plan {
+        let (_, p) = crate::commands::plan::rederive_plan(plan_path, &args.case, case, protocol)?;
+        extra.extend(plan_rois(&p));
+        from_plan = Some(p);
+    }
+    let plan =
+        match &args.seeds {
+            None if from_plan.is_some() => {
+                let p = from_plan.as_ref().expect("checked");
+                let date =
+                    dicom_date(args.sk_date.as_deref().ok_or_else(|| {
+                        anyhow!("--sk-date: required with --plan (the date the seeds' S_K refers to)")
+                    })?)?;
+                let time = dicom_time(&args.sk_time)?;
+                let seeds: Vec<cryoseed_dose::Seed> = p
+                    .record
+                    .seed_plans
                     .iter()
-                    .map(|s| PlanSeed {
-                        centre_in_patient: s.centre_in_patient,
-                        axis_in_patient: s.axis_in_patient,
-                        air_kerma_strength: s.air_kerma_strength,
-                        model: s.model_index,
+                    .flat_map(|sp| {
+                        sp.plan.seeds.iter().map(|s| cryoseed_dose::Seed {
+                            centre_in_patient: s.centre_in_patient,
+                            orientation: match s.axis_in_patient {
+                                Some(axis) => cryoseed_dose::SeedOrientation::Axis(axis),
+                                None => cryoseed_dose::SeedOrientation::Unknown,
+                            },
+                            air_kerma_strength: sp.plan.settings.air_kerma_strength,
+                            model: sp.plan.settings.model_id.clone(),
+                        })
                     })
-                    .collect(),
-                strength_reference_date: date,
-                strength_reference_time: time,
-            })
-        }
-    };
+                    .collect();
+                if seeds.is_empty() {
+                    None
+                } else {
+                    let implant = Implant::new(&seeds, &[]).map_err(|e| anyhow!("plan seeds: {e}"))?;
+                    Some(BrachyPlan {
+                        label: args.plan_label.clone(),
+                        models: implant.models().iter().map(source_model).collect(),
+                        seeds: implant
+                            .seeds()
+                            .iter()
+                            .map(|s| PlanSeed {
+                                centre_in_patient: s.centre_in_patient,
+                                axis_in_patient: s.axis_in_patient,
+                                air_kerma_strength: s.air_kerma_strength,
+                                model: s.model_index,
+                            })
+                            .collect(),
+                        strength_reference_date: date,
+                        strength_reference_time: time,
+                    })
+                }
+            }
+            None => None,
+            Some(path) => {
+                let date =
+                    dicom_date(args.sk_date.as_deref().ok_or_else(|| {
+                        anyhow!("--sk-date: required with --seeds (the date the seeds' S_K refers to)")
+                    })?)?;
+                let time = dicom_time(&args.sk_time)?;
+                let extra_models: Vec<SeedModel> =
+                    args.model_dirs.iter().map(|d| model_from_csv_dir(d)).collect::<anyhow::Result<_>>()?;
+                let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into());
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                let (seeds, lines) = parse_seeds(&name, &text)?;
+                if seeds.is_empty() {
+                    bail!("{name}: no seeds");
+                }
+                let implant = Implant::new(&seeds, &extra_models).map_err(|e| match e {
+                    DoseError::Seed { index, field, message } => {
+                        anyhow!("{name} line {}: {field}: {message}", lines[index])
+                    }
+                    DoseError::DuplicateSeed { first, second, distance_mm } => anyhow!(
+                        "{name} line {}: same position as line {} ({distance_mm:.4} mm apart)",
+                        lines[second],
+                        lines[first]
+                    ),
+                    other => anyhow!("{name}: {other}"),
+                })?;
+                for model in implant.models() {
+                    if let Some(caveat) = model.caveat() {
+                        warn(caveat);
+                    }
+                }
+                Some(BrachyPlan {
+                    label: args.plan_label.clone(),
+                    models: implant.models().iter().map(source_model).collect(),
+                    seeds: implant
+                        .seeds()
+                        .iter()
+                        .map(|s| PlanSeed {
+                            centre_in_patient: s.centre_in_patient,
+                            axis_in_patient: s.axis_in_patient,
+                            air_kerma_strength: s.air_kerma_strength,
+                            model: s.model_index,
+                        })
+                        .collect(),
+                    strength_reference_date: date,
+                    strength_reference_time: time,
+                })
+            }
+        };
     let dose: Option<Field<f32>> = match &args.dose {
+        None if plan.is_some() => from_plan.as_ref().map(|p| p.dose.clone()),
         None => None,
         Some(path) => {
             if plan.is_none() {
@@ -225,4 +283,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     crate::output::print(&s)
+}
+
+/// The plan's own structures as ROIs: zones of the bulky lesion, seed and cryo targets, ice.
+fn plan_rois(p: &cryoseed_plan::PatientPlan) -> Vec<ExportRoi> {
+    let mut rois = Vec::new();
+    let mut push = |name: String, roi_type: RoiType, mask: &Mask| {
+        if !mask.is_empty() {
+            rois.push(ExportRoi { name, roi_type, mask: mask.clone() });
+        }
+    };
+    if let Some(z) = &p.zones {
+        push("Zone_Core".into(), RoiType::Control, &z.core);
+        push("PTV_Margin".into(), RoiType::Ptv, &z.margin);
+        push("Zone_HighRisk".into(), RoiType::Control, &z.high_risk);
+    }
+    for (id, m) in &p.seed_targets {
+        push(format!("PTV_Seeds_{id}"), RoiType::Ptv, m);
+    }
+    for (id, m) in &p.cryo_targets {
+        push(format!("PTV_Cryo_{id}"), RoiType::Ptv, m);
+    }
+    push("Ice_0C".into(), RoiType::Control, &p.ice.edge);
+    push("Ice_Lethal".into(), RoiType::Control, &p.ice.lethal);
+    rois
 }

@@ -185,46 +185,11 @@ pub struct PostImplantArgs {
 /// the found seeds with it.
 pub fn run_postimplant(args: &PostImplantArgs, protocol: &Protocol) -> anyhow::Result<()> {
     output::check_out_dir(&args.out, "--out")?;
-    let plan_text =
-        std::fs::read_to_string(&args.plan).with_context(|| format!("--plan {}: cannot read", args.plan.display()))?;
-    let recorded: serde_json::Value =
-        serde_json::from_str(&plan_text).with_context(|| format!("--plan {}: not JSON", args.plan.display()))?;
-    let field = |path: &str| -> anyhow::Result<&serde_json::Value> {
-        recorded.pointer(path).with_context(|| format!("--plan {}: missing {path}", args.plan.display()))
-    };
-    if field("/format")? != "cryoseed-plan" {
-        bail!("--plan {}: format is not cryoseed-plan", args.plan.display());
-    }
-    if field("/protocol/sha256")?.as_str() != Some(&protocol.hash().to_string()) {
-        bail!(
-            "--plan {}: the plan was made under protocol {} (sha256 {}), not the protocol in use; pass it with --protocol",
-            args.plan.display(),
-            field("/protocol/version")?,
-            field("/protocol/sha256")?
-        );
-    }
-    let arm: ArmPlan = serde_json::from_value(field("/inputs/arm")?.clone()).context("plan.json inputs.arm")?;
-    let overrides: Vec<Override> =
-        serde_json::from_value(field("/inputs/overrides")?.clone()).context("plan.json inputs.overrides")?;
-    let seed = field("/inputs/seed")?.as_u64().context("plan.json inputs.seed: not an integer")?;
     let loaded = cryoseed_imaging::read_case(&args.case).context("cannot read the case directory")?;
     let case = &loaded.case;
-    if field("/inputs/case_sha256")?.as_str() != Some(&cryoseed_plan::case_hash(case)) {
-        bail!("--case {}: this is not the case the plan was made on (case SHA-256 differs)", args.case.display());
-    }
     let actual = read_seed_positions(&args.seeds)?;
-    let request = PlanRequest { case, arm, overrides, protocol, settings: PlannerSettings::default(), seed };
-    let plan = plan_patient(&request).with_context(|| format!("cannot re-derive the plan of {}", case.patient_id()))?;
-    let mut again = serde_json::to_string_pretty(&plan.record)?;
-    again.push('\n');
-    if again != plan_text {
-        bail!(
-            "--plan {}: the plan differs from what this software ({}) derives from the case and the plan's inputs; \
-             re-plan with `cryoseed plan` first",
-            args.plan.display(),
-            cryoseed_core::SOFTWARE_VERSION
-        );
-    }
+    let (inputs, plan) = rederive_plan(&args.plan, &args.case, case, protocol)?;
+    let request = inputs.request(case, protocol);
     let (report, dose) = cryoseed_plan::post_implant_patient(&request, &plan, &actual)?;
     output::write_dir_atomically(&args.out, "--out", |staging| {
         let mut json = serde_json::to_string_pretty(&report)?;
@@ -253,6 +218,76 @@ pub fn run_postimplant(args: &PostImplantArgs, protocol: &Protocol) -> anyhow::R
     }
     let _ = writeln!(s, "Wrote {} (postimplant.json, dose_postimplant.nii.gz)", args.out.display());
     output::print(&s)
+}
+
+/// The recorded inputs of a plan (what `cryoseed plan` was given besides the case).
+pub(crate) struct RecordedInputs {
+    arm: ArmPlan,
+    overrides: Vec<Override>,
+    seed: u64,
+}
+
+impl RecordedInputs {
+    /// The plan request these inputs make on `case`.
+    pub(crate) fn request<'a>(&self, case: &'a cryoseed_anatomy::Case, protocol: &'a Protocol) -> PlanRequest<'a> {
+        PlanRequest {
+            case,
+            arm: self.arm,
+            overrides: self.overrides.clone(),
+            protocol,
+            settings: PlannerSettings::default(),
+            seed: self.seed,
+        }
+    }
+}
+
+/// Re-derives the plan recorded in `plan_path` from `case` and the plan's inputs, and refuses a
+/// plan.json that is not exactly what this software derives (another case, another protocol, an
+/// edited file or another software version): the plan's fields (dose, masks) are never read
+/// from a file that could disagree with its record.
+pub(crate) fn rederive_plan(
+    plan_path: &Path,
+    case_dir: &Path,
+    case: &cryoseed_anatomy::Case,
+    protocol: &Protocol,
+) -> anyhow::Result<(RecordedInputs, PatientPlan)> {
+    let shown = plan_path.display();
+    let plan_text = std::fs::read_to_string(plan_path).with_context(|| format!("--plan {shown}: cannot read"))?;
+    let recorded: serde_json::Value =
+        serde_json::from_str(&plan_text).with_context(|| format!("--plan {shown}: not JSON"))?;
+    let field = |path: &str| -> anyhow::Result<&serde_json::Value> {
+        recorded.pointer(path).with_context(|| format!("--plan {shown}: missing {path}"))
+    };
+    if field("/format")? != "cryoseed-plan" {
+        bail!("--plan {shown}: format is not cryoseed-plan");
+    }
+    if field("/protocol/sha256")?.as_str() != Some(&protocol.hash().to_string()) {
+        bail!(
+            "--plan {shown}: the plan was made under protocol {} (sha256 {}), not the protocol in use; pass it with --protocol",
+            field("/protocol/version")?,
+            field("/protocol/sha256")?
+        );
+    }
+    let arm: ArmPlan = serde_json::from_value(field("/inputs/arm")?.clone()).context("plan.json inputs.arm")?;
+    let overrides: Vec<Override> =
+        serde_json::from_value(field("/inputs/overrides")?.clone()).context("plan.json inputs.overrides")?;
+    let seed = field("/inputs/seed")?.as_u64().context("plan.json inputs.seed: not an integer")?;
+    if field("/inputs/case_sha256")?.as_str() != Some(&cryoseed_plan::case_hash(case)) {
+        bail!("--case {}: this is not the case the plan was made on (case SHA-256 differs)", case_dir.display());
+    }
+    let inputs = RecordedInputs { arm, overrides, seed };
+    let plan = plan_patient(&inputs.request(case, protocol))
+        .with_context(|| format!("cannot re-derive the plan of {}", case.patient_id()))?;
+    let mut again = serde_json::to_string_pretty(&plan.record)?;
+    again.push('\n');
+    if again != plan_text {
+        bail!(
+            "--plan {shown}: the plan differs from what this software ({}) derives from the case and the plan's inputs; \
+             re-plan with `cryoseed plan` first",
+            cryoseed_core::SOFTWARE_VERSION
+        );
+    }
+    Ok((inputs, plan))
 }
 
 /// Seed positions from a CSV with `x_mm`, `y_mm`, `z_mm` columns; errors name the line.

@@ -38,6 +38,31 @@ fn plan_writes_a_reproducible_plan_and_postimplant_checks_the_seeds_found() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(std::fs::read(dir.path().join("plan2/plan.json")).unwrap(), plan_json.as_bytes());
 
+    // The plan as DICOM RT: its seeds as the RT Plan, its dose, its zones and ice as ROIs.
+    let total_seeds = v["total_seeds"].as_u64().unwrap();
+    let ex = cryoseed(&[
+        "export",
+        "--case",
+        &d("case"),
+        "--plan",
+        &d("plan/plan.json"),
+        "--sk-date",
+        "2026-11-28",
+        "--dicom-out",
+        &d("dicom"),
+    ]);
+    assert!(ex.status.success(), "{}", stderr(&ex));
+    let text = stdout(&ex);
+    assert!(text.contains(&format!("RTPLAN ({total_seeds} seeds)")), "{text}");
+    assert!(text.contains("RTDOSE"), "{text}");
+    for f in ["rtstruct.dcm", "rtplan.dcm", "rtdose.dcm"] {
+        assert!(dir.path().join("dicom").join(f).exists(), "{f}");
+    }
+    let rtstruct = std::fs::read(dir.path().join("dicom/rtstruct.dcm")).unwrap();
+    for roi in ["Zone_Core", "PTV_Margin", "Ice_Lethal", "PTV_Seeds_L3"] {
+        assert!(rtstruct.windows(roi.len()).any(|w| w == roi.as_bytes()), "{roi}");
+    }
+
     // Post-implant with the planned positions: the point-source dose differs from the planned
     // line-source dose by little, and the verdict is D90 ≥ prescription for every lesion.
     let post = cryoseed(&[
