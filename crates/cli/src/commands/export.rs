@@ -170,22 +170,7 @@ pub fn run(args: &Args, protocol: &cryoseed_core::protocol::Protocol) -> anyhow:
                     None
                 } else {
                     let implant = Implant::new(&seeds, &[]).map_err(|e| anyhow!("plan seeds: {e}"))?;
-                    Some(BrachyPlan {
-                        label: args.plan_label.clone(),
-                        models: implant.models().iter().map(source_model).collect(),
-                        seeds: implant
-                            .seeds()
-                            .iter()
-                            .map(|s| PlanSeed {
-                                centre_in_patient: s.centre_in_patient,
-                                axis_in_patient: s.axis_in_patient,
-                                air_kerma_strength: s.air_kerma_strength,
-                                model: s.model_index,
-                            })
-                            .collect(),
-                        strength_reference_date: date,
-                        strength_reference_time: time,
-                    })
+                    Some(brachy_plan(&implant, &args.plan_label, date, time))
                 }
             }
             None => None,
@@ -219,22 +204,7 @@ pub fn run(args: &Args, protocol: &cryoseed_core::protocol::Protocol) -> anyhow:
                         warn(caveat);
                     }
                 }
-                Some(BrachyPlan {
-                    label: args.plan_label.clone(),
-                    models: implant.models().iter().map(source_model).collect(),
-                    seeds: implant
-                        .seeds()
-                        .iter()
-                        .map(|s| PlanSeed {
-                            centre_in_patient: s.centre_in_patient,
-                            axis_in_patient: s.axis_in_patient,
-                            air_kerma_strength: s.air_kerma_strength,
-                            model: s.model_index,
-                        })
-                        .collect(),
-                    strength_reference_date: date,
-                    strength_reference_time: time,
-                })
+                Some(brachy_plan(&implant, &args.plan_label, date, time))
             }
         };
     let dose: Option<Field<f32>> = match &args.dose {
@@ -307,4 +277,24 @@ fn plan_rois(p: &cryoseed_plan::PatientPlan) -> Vec<ExportRoi> {
     push("Ice_0C".into(), RoiType::Control, &p.ice.edge);
     push("Ice_Lethal".into(), RoiType::Control, &p.ice.lethal);
     rois
+}
+
+/// The RT Plan of an implant.
+fn brachy_plan(implant: &Implant, label: &str, date: String, time: String) -> BrachyPlan {
+    BrachyPlan {
+        label: label.to_owned(),
+        models: implant.models().iter().map(source_model).collect(),
+        seeds: implant
+            .seeds()
+            .iter()
+            .map(|s| PlanSeed {
+                centre_in_patient: s.centre_in_patient,
+                axis_in_patient: s.axis_in_patient,
+                air_kerma_strength: s.air_kerma_strength,
+                model: s.model_index,
+            })
+            .collect(),
+        strength_reference_date: date,
+        strength_reference_time: time,
+    }
 }
