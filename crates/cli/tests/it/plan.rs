@@ -165,5 +165,20 @@ fn plan_and_postimplant_refuse_bad_input_by_name() {
         "--out",
         &d("o"),
     ]);
+    // The seeds file is read first (cheap), and its bad value is named with its line.
+    assert!(stderr(&bad).contains("s.csv line 2: z_mm: \"oops\" is not a number"), "{}", stderr(&bad));
+    std::fs::write(dir.path().join("s.csv"), "x_mm,y_mm,z_mm\n1,2,3\n").unwrap();
+    let bad = cryoseed(&[
+        "postimplant",
+        "--plan",
+        &d("plan.json"),
+        "--case",
+        &d("case"),
+        "--seeds",
+        &d("s.csv"),
+        "--out",
+        &d("o"),
+    ]);
     assert!(stderr(&bad).contains("format is not cryoseed-plan"), "{}", stderr(&bad));
+    assert!(!dir.path().join("o").exists(), "nothing written on error");
 }
