@@ -147,7 +147,7 @@ impl<'a> AccessMap<'a> {
     pub fn search(&self, gtv: &Structure) -> Access {
         let grid = *self.case.grid();
         let through_bone = gtv.organ == Organ::Bone;
-        let (target, target_index) = self.target_point(gtv);
+        let (target, target_index) = self.deepest_voxel(gtv);
         let max_sin = self.settings.max_craniocaudal_angle_deg.to_radians().sin();
         let max_len = self.settings.max_length_mm.0;
         let clearance = self.settings.clearance_mm.0;
@@ -247,9 +247,10 @@ impl<'a> AccessMap<'a> {
         (None, min_clear, min_at)
     }
 
-    /// The straight path to the deepest point of `gtv` entering along `insertion` (from the skin
-    /// towards the target), if it keeps the clearance and the length and angulation limits.
-    pub fn path_along(&self, gtv: &Structure, insertion: [f64; 3]) -> Option<AccessPath> {
+    /// The straight path to `target` (the deepest point of `gtv`, [`AccessMap::target_point`] or
+    /// a search result's `target`) entering along `insertion` (from the skin towards the target),
+    /// if it keeps the clearance and the length and angulation limits.
+    pub fn path_along(&self, gtv: &Structure, target: PatientPoint, insertion: [f64; 3]) -> Option<AccessPath> {
         let n = (insertion[0] * insertion[0] + insertion[1] * insertion[1] + insertion[2] * insertion[2]).sqrt();
         if !(n.is_finite() && n > 0.0) {
             return None;
@@ -258,7 +259,8 @@ impl<'a> AccessMap<'a> {
         if direction[2].abs() > self.settings.max_craniocaudal_angle_deg.to_radians().sin() + 1e-12 {
             return None;
         }
-        let (target, target_index) = self.target_point(gtv);
+        let grid = self.case.grid();
+        let target_index = grid.index(grid.nearest_voxel(target)?);
         let (entry, min_clear, _) = self.trace(gtv, target, target_index, direction, gtv.organ == Organ::Bone);
         let (entry, length) = entry?;
         (length <= self.settings.max_length_mm.0 && min_clear >= self.settings.clearance_mm.0).then_some(AccessPath {
@@ -270,8 +272,14 @@ impl<'a> AccessMap<'a> {
         })
     }
 
+    /// The deepest point of the GTV (the voxel farthest from its surface, ties to the lowest
+    /// index): where every access path ends.
+    pub fn target_point(&self, gtv: &Structure) -> PatientPoint {
+        self.deepest_voxel(gtv).0
+    }
+
     /// The deepest voxel of the GTV (ties to the lowest index) and its index.
-    fn target_point(&self, gtv: &Structure) -> (PatientPoint, usize) {
+    fn deepest_voxel(&self, gtv: &Structure) -> (PatientPoint, usize) {
         let grid = *self.case.grid();
         let depth = distance_to(&gtv.mask.complement());
         let index = gtv

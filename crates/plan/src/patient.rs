@@ -338,10 +338,12 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
             // best access path, and the short in-plane axis; the first two that are accessible.
             let mut directions: Vec<[f64; 3]> = Vec::new();
             let [major, minor] = axial_axes(&target);
+            // The deepest GTV point, once per lesion (a distance transform of the whole grid).
+            let deepest = path.map_or_else(|| access_map.target_point(gtv), |p| p.target);
             for d in [Some(major), path.map(|_| insertion), Some(minor)].into_iter().flatten() {
                 let accessible = [d, [-d[0], -d[1], -d[2]]].into_iter().find(|dir| {
                     path.is_some_and(|p| same_direction(p.direction, [-dir[0], -dir[1], -dir[2]]))
-                        || access_map.path_along(gtv, *dir).is_some()
+                        || access_map.path_along(gtv, deepest, *dir).is_some()
                 });
                 if let Some(dir) = accessible
                     && !directions
