@@ -36,6 +36,8 @@ enum Command {
     Plan(commands::plan::PlanArgs),
     /// Post-implant dosimetry: found seed positions against the plan, technical-success verdict.
     Postimplant(commands::plan::PostImplantArgs),
+    /// Intra-operative re-planning: re-optimize the seeds still to place around those already placed.
+    Replan(commands::plan::ReplanArgs),
     /// Cryoablation: simulate the ice ball of a probe set, or plan probes for a target.
     #[command(subcommand)]
     Cryo(commands::cryo::CryoCommand),
@@ -115,6 +117,9 @@ fn main() -> ExitCode {
             }
             Command::Postimplant(args) => commands::load_protocol(cli.protocol.as_deref())
                 .and_then(|p| commands::plan::run_postimplant(&args, &p)),
+            Command::Replan(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::plan::run_replan(&args, &p))
+            }
             Command::Cryo(command) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::cryo::run(&command, &p))
             }

@@ -14,7 +14,9 @@
 //! - [`evaluate`](mod@evaluate): zonal coverage, seed-target indices, OAR doses and ice-edge distances, with a
 //!   verdict per protocol constraint saying by how much a failed one is missed.
 //!
-//! - [`patient`]: the whole plan of one patient and its versioned record (`plan.json`).
+//! - [`patient`]: the whole plan of one patient and its versioned record (`plan.json`), and
+//!   post-implant dosimetry of the whole patient.
+//! - [`replan`]: intra-operative re-planning of the whole patient around the seeds already placed.
 //!
 //! Everything here is pure computation on values: no files, clock or environment. Randomized
 //! searches take an explicit seed, so the same inputs, protocol and seed give the same plan.
@@ -24,6 +26,7 @@ pub mod allocation;
 mod error;
 pub mod evaluate;
 pub mod patient;
+pub mod replan;
 pub mod seeds;
 pub mod zoning;
 
@@ -41,8 +44,9 @@ pub use patient::{
     PlanInputs, PlanRecord, PlanRequest, PlannerSettings, ProtocolRef, StructureRecord, case_hash, plan_patient,
     post_implant_patient,
 };
+pub use replan::{LesionReplan, PatientReplan, ReplanStatus, replan_patient};
 pub use seeds::{
-    FixedSeed, NeedleObstacle, SeedOar, SeedPlan, SeedPlanConfig, SeedPlanOutcome, SeedPlanRequest, SeedSettings,
-    SeedStructures, plan_seeds, post_implant, replan_remaining,
+    FixedSeed, NeedleObstacle, SeedOar, SeedPlan, SeedPlanConfig, SeedPlanOutcome, SeedPlanRequest, SeedPlanVerdict,
+    SeedSettings, SeedStructures, plan_seeds, post_implant, replan_remaining,
 };
 pub use zoning::{Zones, ZoningSummary, ice_confinement, zone};

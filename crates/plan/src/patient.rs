@@ -248,11 +248,7 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
         })
         .collect();
     let allocations = allocate(&features, &access, request.arm, &request.overrides, protocol)?;
-    let body = case
-        .with_role(StructureRole::Body)
-        .next()
-        .map(|s| &s.mask)
-        .ok_or_else(|| PlanError::Structure { name: "body".into(), message: "the case has no body outline".into() })?;
+    let body = body_mask(case)?;
     let oars = critical_oars(case);
     for a in &allocations {
         let gtv = case.structure(&a.structure).expect("allocations name case structures");
@@ -279,9 +275,9 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
 
     for (i, a) in allocations.iter().enumerate() {
         let gtv = case.structure(&a.structure).expect("allocations name case structures");
-        let path = access.iter().zip(&features).find(|(_, f)| f.lesion_id == a.lesion_id).and_then(|(x, _)| x.path());
-        // Insertion direction: from the skin entry towards the target.
-        let insertion = path.map(|p| [-p.direction[0], -p.direction[1], -p.direction[2]]).unwrap_or([0.0, -1.0, 0.0]);
+        let lesion_access = access.iter().zip(&features).find(|(_, f)| f.lesion_id == a.lesion_id).map(|(x, _)| x);
+        let path = lesion_access.and_then(Access::path);
+        let insertion = insertion_direction(lesion_access);
         if a.decision == AllocationDecision::Zoned {
             zones = Some(zone(case, gtv, protocol)?);
         }
@@ -434,27 +430,12 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
             AllocationDecision::Cryo => (None, None, ""),
         };
         if let Some(region) = seed_region {
-            let settings = SeedSettings::from_protocol(&protocol.seeds, gtv.organ.lesion_site());
-            let model = builtin_model(&settings.model_id)
-                .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
-            let mut config = request.settings.seed_search;
-            config.rng_seed = request.seed.wrapping_add(i as u64);
-            let structures = seed_structures(case, gtv, &region, dont_care.as_ref(), body, protocol);
-            // The access path's direction first, then the standard ones; up to
-            // `MAX_TEMPLATES` templates, added while the target has fewer than
-            // `MIN_CANDIDATES_PER_ML` candidate positions per mL.
-            let mut directions = vec![insertion];
-            directions.extend(standard_directions());
-            let templates =
-                choose_templates(&structures, &settings, &config, &directions, MAX_TEMPLATES, MIN_CANDIDATES_PER_ML)?;
-            let seed_request = SeedPlanRequest {
-                structures,
-                settings,
-                model,
-                tracks: templates.into_iter().map(TrackSource::Template).collect(),
-                fixed_seeds: Vec::<FixedSeed>::new(),
-                config,
-            };
+            let seed_request = lesion_seed_request(
+                LesionSeedTarget { case, gtv, region: &region, dont_care: dont_care.as_ref(), body, insertion },
+                protocol,
+                request.settings.seed_search,
+                lesion_rng_seed(request.seed, i),
+            )?;
             let outcome = plan_seeds(&seed_request)?;
             for s in &outcome.plan.seeds {
                 all_seeds.push(Seed {
@@ -545,6 +526,64 @@ pub fn plan_patient(request: &PlanRequest<'_>) -> Result<PatientPlan, PlanError>
     Ok(PatientPlan { record, dose, min_temperature, ice, lesion_ices: ices, zones, seed_targets, cryo_targets })
 }
 
+/// Needle and probe insertion direction of a lesion: from the skin entry of its access path
+/// towards the target, or anteroposterior when it has none.
+pub(crate) fn insertion_direction(access: Option<&Access>) -> [f64; 3] {
+    access
+        .and_then(Access::path)
+        .map(|p| [-p.direction[0], -p.direction[1], -p.direction[2]])
+        .unwrap_or([0.0, -1.0, 0.0])
+}
+
+/// Seed of the randomized seed search of the `index`-th allocated lesion.
+pub(crate) fn lesion_rng_seed(plan_seed: u64, index: usize) -> u64 {
+    plan_seed.wrapping_add(index as u64)
+}
+
+/// Where one lesion's seeds go.
+pub(crate) struct LesionSeedTarget<'a> {
+    pub(crate) case: &'a Case,
+    pub(crate) gtv: &'a Structure,
+    /// The seed target (whole lesion + margin, or the zoned lesion's margin and uncovered core).
+    pub(crate) region: &'a Mask,
+    /// The zoned core the lethal ice covers.
+    pub(crate) dont_care: Option<&'a Mask>,
+    pub(crate) body: &'a Mask,
+    /// Needle insertion direction (from the skin entry towards the target).
+    pub(crate) insertion: [f64; 3],
+}
+
+/// The seed-planning request of one lesion, as [`plan_patient`] makes it: the protocol's seed
+/// settings for the lesion's site, the access path's direction first and then the standard ones
+/// as needle templates (up to [`MAX_TEMPLATES`], added while the target has fewer than
+/// [`MIN_CANDIDATES_PER_ML`] candidate positions per mL), no fixed seeds.
+pub(crate) fn lesion_seed_request<'a>(
+    target: LesionSeedTarget<'a>,
+    protocol: &Protocol,
+    search: SeedPlanConfig,
+    rng_seed: u64,
+) -> Result<SeedPlanRequest<'a>, PlanError> {
+    let LesionSeedTarget { case, gtv, region, dont_care, body, insertion } = target;
+    let settings = SeedSettings::from_protocol(&protocol.seeds, gtv.organ.lesion_site());
+    let model = builtin_model(&settings.model_id)
+        .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
+    let mut config = search;
+    config.rng_seed = rng_seed;
+    let structures = seed_structures(case, gtv, region, dont_care, body, protocol);
+    let mut directions = vec![insertion];
+    directions.extend(standard_directions());
+    let templates =
+        choose_templates(&structures, &settings, &config, &directions, MAX_TEMPLATES, MIN_CANDIDATES_PER_ML)?;
+    Ok(SeedPlanRequest {
+        structures,
+        settings,
+        model,
+        tracks: templates.into_iter().map(TrackSource::Template).collect(),
+        fixed_seeds: Vec::<FixedSeed>::new(),
+        config,
+    })
+}
+
 /// The structures of one lesion's seed target: the target, the don't-care core, the body,
 /// every critical OAR with its protocol limit, and the needle obstacles (vessels that are not
 /// OARs, and bone unless the lesion is in bone).
@@ -622,44 +661,12 @@ pub fn post_implant_patient(
 ) -> Result<(PatientPostImplant, Field<f32>), PlanError> {
     let case = request.case;
     let protocol = request.protocol;
-    if actual.is_empty() {
-        return Err(PlanError::Input { field: "seeds", message: "no seed positions given".into() });
-    }
     if plan.record.seed_plans.is_empty() {
         return Err(PlanError::Input { field: "plan", message: "the plan places no seeds".into() });
     }
     let grid = *case.grid();
-    for (i, p) in actual.iter().enumerate() {
-        if grid.nearest_voxel(*p).is_none() {
-            return Err(PlanError::Input {
-                field: "seeds",
-                message: format!(
-                    "seed {} at ({:.1}, {:.1}, {:.1}) mm lies outside the case grid",
-                    i + 1,
-                    p.0[0],
-                    p.0[1],
-                    p.0[2]
-                ),
-            });
-        }
-    }
-    let body = case
-        .with_role(StructureRole::Body)
-        .next()
-        .map(|s| &s.mask)
-        .ok_or_else(|| PlanError::Structure { name: "body".into(), message: "the case has no body outline".into() })?;
-    // Attribute each found seed to the lesion of the nearest planned seed.
-    let mut groups: Vec<Vec<PatientPoint>> = vec![Vec::new(); plan.record.seed_plans.len()];
-    for p in actual {
-        let (best, _) = plan
-            .record
-            .seed_plans
-            .iter()
-            .enumerate()
-            .flat_map(|(k, sp)| sp.plan.seeds.iter().map(move |s| (k, s.centre_in_patient.distance_to(*p).0)))
-            .fold((0, f64::INFINITY), |acc, (k, d)| if d < acc.1 { (k, d) } else { acc });
-        groups[best].push(*p);
-    }
+    let groups = attribute_seeds(case, plan, actual)?;
+    let body = body_mask(case)?;
     let mut lesions = Vec::new();
     for (sp, found) in plan.record.seed_plans.iter().zip(&groups) {
         if found.is_empty() {
@@ -668,22 +675,8 @@ pub fn post_implant_patient(
                 message: format!("none of the {} found seeds is near this lesion's planned seeds", actual.len()),
             });
         }
-        let allocation = plan
-            .record
-            .allocations
-            .iter()
-            .find(|a| a.lesion_id == sp.lesion_id)
-            .expect("planned lesions are allocated");
-        let gtv = case.structure(&allocation.structure).expect("allocations name case structures");
-        let target = &plan.seed_targets.iter().find(|(id, _)| *id == sp.lesion_id).expect("seed plans have targets").1;
-        // The don't-care region is the core the lethal ice covers: the core minus the seed target.
-        let dont_care = plan
-            .zones
-            .as_ref()
-            .filter(|z| z.structure == gtv.name)
-            .map(|z| z.core.difference(target).expect("one grid"))
-            .filter(|m| !m.is_empty());
-        let structures = seed_structures(case, gtv, target, dont_care.as_ref(), body, protocol);
+        let lesion = plan.seeded_lesion(case, &sp.lesion_id);
+        let structures = seed_structures(case, lesion.gtv, lesion.target, lesion.dont_care.as_ref(), body, protocol);
         let model = builtin_model(&sp.plan.settings.model_id)
             .map_err(|e| PlanError::Input { field: "seeds.model", message: e.to_string() })?;
         let (report, _) = post_implant(&sp.plan, found, &structures, &model)?;
@@ -704,20 +697,7 @@ pub fn post_implant_patient(
     let implant = Implant::new(&seeds, &[]).map_err(|e| PlanError::Input { field: "seeds", message: e.to_string() })?;
     let dose = dose_grid(&implant, &grid, &DoseGridConfig::default())
         .map_err(|e| PlanError::Input { field: "dose", message: e.to_string() })?;
-    let inputs: Vec<LesionInput<'_>> = plan
-        .record
-        .allocations
-        .iter()
-        .map(|a| LesionInput {
-            lesion_id: a.lesion_id.clone(),
-            gtv: case.structure(&a.structure).expect("allocations name case structures"),
-            decision: a.decision,
-            zones: plan.zones.as_ref().filter(|z| z.structure == a.structure),
-            seed_target: plan.seed_targets.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, m)| m),
-            ice: plan.lesion_ices.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, ice)| ice),
-        })
-        .collect();
-    let evaluation = evaluate(case, &inputs, &dose, protocol, &request.settings.evaluation)?;
+    let evaluation = evaluate(case, &plan.lesion_inputs(case), &dose, protocol, &request.settings.evaluation)?;
     let technical_success = lesions.iter().all(|l| l.report.technical_success.achieved);
     Ok((
         PatientPostImplant {
@@ -733,6 +713,103 @@ pub fn post_implant_patient(
         },
         dose,
     ))
+}
+
+/// The case's body outline.
+pub(crate) fn body_mask(case: &Case) -> Result<&Mask, PlanError> {
+    case.with_role(StructureRole::Body)
+        .next()
+        .map(|s| &s.mask)
+        .ok_or_else(|| PlanError::Structure { name: "body".into(), message: "the case has no body outline".into() })
+}
+
+/// A seeded lesion of a plan, with what its seed planning needs.
+pub(crate) struct SeededLesion<'a> {
+    /// Its index among the plan's allocations (its seed search's seed depends on it).
+    pub(crate) index: usize,
+    pub(crate) gtv: &'a Structure,
+    /// The seed target.
+    pub(crate) target: &'a Mask,
+    /// The core the lethal ice covers (the zoned core minus the seed target), if any.
+    pub(crate) dont_care: Option<Mask>,
+}
+
+impl PatientPlan {
+    /// The evaluation inputs of every allocated lesion, from this plan's targets, zones and ice.
+    pub(crate) fn lesion_inputs<'a>(&'a self, case: &'a Case) -> Vec<LesionInput<'a>> {
+        self.record
+            .allocations
+            .iter()
+            .map(|a| LesionInput {
+                lesion_id: a.lesion_id.clone(),
+                gtv: case.structure(&a.structure).expect("allocations name case structures"),
+                decision: a.decision,
+                zones: self.zones.as_ref().filter(|z| z.structure == a.structure),
+                seed_target: self.seed_targets.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, m)| m),
+                ice: self.lesion_ices.iter().find(|(id, _)| *id == a.lesion_id).map(|(_, ice)| ice),
+            })
+            .collect()
+    }
+
+    /// One of this plan's seeded lesions (`lesion` must have a seed plan).
+    pub(crate) fn seeded_lesion<'a>(&'a self, case: &'a Case, lesion: &LesionId) -> SeededLesion<'a> {
+        let (index, allocation) = self
+            .record
+            .allocations
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.lesion_id == *lesion)
+            .expect("planned lesions are allocated");
+        let gtv = case.structure(&allocation.structure).expect("allocations name case structures");
+        let target = &self.seed_targets.iter().find(|(id, _)| id == lesion).expect("seed plans have targets").1;
+        let dont_care = self
+            .zones
+            .as_ref()
+            .filter(|z| z.structure == gtv.name)
+            .map(|z| z.core.difference(target).expect("one grid"))
+            .filter(|m| !m.is_empty());
+        SeededLesion { index, gtv, target, dont_care }
+    }
+}
+
+/// Found seed positions grouped by the plan's seeded lesions (in `plan.record.seed_plans` order):
+/// each goes to the lesion of its nearest planned seed. Errors when none is given or one lies
+/// outside the case grid.
+pub(crate) fn attribute_seeds(
+    case: &Case,
+    plan: &PatientPlan,
+    actual: &[PatientPoint],
+) -> Result<Vec<Vec<PatientPoint>>, PlanError> {
+    if actual.is_empty() {
+        return Err(PlanError::Input { field: "seeds", message: "no seed positions given".into() });
+    }
+    let grid = case.grid();
+    for (i, p) in actual.iter().enumerate() {
+        if grid.nearest_voxel(*p).is_none() {
+            return Err(PlanError::Input {
+                field: "seeds",
+                message: format!(
+                    "seed {} at ({:.1}, {:.1}, {:.1}) mm lies outside the case grid",
+                    i + 1,
+                    p.0[0],
+                    p.0[1],
+                    p.0[2]
+                ),
+            });
+        }
+    }
+    let mut groups: Vec<Vec<PatientPoint>> = vec![Vec::new(); plan.record.seed_plans.len()];
+    for p in actual {
+        let (best, _) = plan
+            .record
+            .seed_plans
+            .iter()
+            .enumerate()
+            .flat_map(|(k, sp)| sp.plan.seeds.iter().map(move |s| (k, s.centre_in_patient.distance_to(*p).0)))
+            .fold((0, f64::INFINITY), |acc, (k, d)| if d < acc.1 { (k, d) } else { acc });
+        groups[best].push(*p);
+    }
+    Ok(groups)
 }
 
 /// Shrink steps of a zoned core's lethal target when no probe plan is safe, mm from its surface.

@@ -1,5 +1,6 @@
 //! `cryoseed plan`: the whole treatment plan of one patient from a case directory, and
-//! `cryoseed postimplant`: post-implant dosimetry against a plan.
+//! `cryoseed postimplant`: post-implant dosimetry against a plan, and `cryoseed replan`:
+//! intra-operative re-planning around the seeds already placed.
 
 use crate::output;
 use anyhow::{Context, bail};
@@ -187,7 +188,7 @@ pub fn run_postimplant(args: &PostImplantArgs, protocol: &Protocol) -> anyhow::R
     output::check_out_dir(&args.out, "--out")?;
     let loaded = cryoseed_imaging::read_case(&args.case).context("cannot read the case directory")?;
     let case = &loaded.case;
-    let actual = read_seed_positions(&args.seeds)?;
+    let actual = read_seed_positions(&args.seeds, "--seeds")?;
     let (inputs, plan) = rederive_plan(&args.plan, &args.case, case, protocol)?;
     let request = inputs.request(case, protocol);
     let (report, dose) = cryoseed_plan::post_implant_patient(&request, &plan, &actual)?;
@@ -291,9 +292,9 @@ pub(crate) fn rederive_plan(
 }
 
 /// Seed positions from a CSV with `x_mm`, `y_mm`, `z_mm` columns; errors name the line.
-fn read_seed_positions(path: &Path) -> anyhow::Result<Vec<cryoseed_core::PatientPoint>> {
+fn read_seed_positions(path: &Path, flag: &str) -> anyhow::Result<Vec<cryoseed_core::PatientPoint>> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("--seeds {name}: cannot read"))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("{flag} {name}: cannot read"))?;
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let header: Vec<String> = rdr
         .headers()
@@ -320,4 +321,88 @@ fn read_seed_positions(path: &Path) -> anyhow::Result<Vec<cryoseed_core::Patient
         bail!("{name}: no seed positions");
     }
     Ok(out)
+}
+
+/// Flags of `cryoseed replan`.
+#[derive(Debug, clap::Args)]
+pub struct ReplanArgs {
+    /// The plan (plan.json written by `cryoseed plan`).
+    #[arg(long, value_name = "PLAN.json")]
+    plan: PathBuf,
+    /// The case directory the plan was made on (checked against the plan's case SHA-256).
+    #[arg(long, value_name = "DIR")]
+    case: PathBuf,
+    /// Seeds already in the patient, found on the intra-operative CT: CSV with columns x_mm, y_mm,
+    /// z_mm (other columns are ignored).
+    #[arg(long, value_name = "PLACED.csv")]
+    placed: PathBuf,
+    /// Output directory (must not exist, or be empty); written in full or not at all.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// Runs `cryoseed replan`: re-derives the plan (as `postimplant` does), attributes the placed
+/// seeds to their lesions and re-optimizes the seeds still to place around them.
+pub fn run_replan(args: &ReplanArgs, protocol: &Protocol) -> anyhow::Result<()> {
+    output::check_out_dir(&args.out, "--out")?;
+    let loaded = cryoseed_imaging::read_case(&args.case).context("cannot read the case directory")?;
+    let case = &loaded.case;
+    let placed = read_seed_positions(&args.placed, "--placed")?;
+    let (inputs, plan) = rederive_plan(&args.plan, &args.case, case, protocol)?;
+    let request = inputs.request(case, protocol);
+    let (replan, dose) = cryoseed_plan::replan_patient(&request, &plan, &placed)?;
+    output::write_dir_atomically(&args.out, "--out", |staging| {
+        let mut json = serde_json::to_string_pretty(&replan)?;
+        json.push('\n');
+        std::fs::write(staging.join("replan.json"), json).context("cannot write replan.json")?;
+        std::fs::write(staging.join("seeds_remaining.csv"), remaining_seeds_csv(&replan))
+            .context("cannot write seeds_remaining.csv")?;
+        cryoseed_imaging::nifti::write_field_f32(&staging.join("dose_replan.nii.gz"), &dose)?;
+        Ok(())
+    })?;
+    let mut s = format!(
+        "Intra-operative re-plan for {} ({} seeds placed, {} still to place):\n",
+        replan.patient_id, replan.seeds_placed, replan.seeds_remaining
+    );
+    for l in &replan.lesions {
+        let t = &l.plan.evaluation.target;
+        let status = match l.status {
+            cryoseed_plan::ReplanStatus::Replanned => "re-planned",
+            cryoseed_plan::ReplanStatus::Unchanged => "unchanged (no placed seed)",
+        };
+        let verdict = match &l.plan.verdict {
+            cryoseed_plan::SeedPlanVerdict::MeetsGoals => "meets every goal".to_owned(),
+            cryoseed_plan::SeedPlanVerdict::Infeasible { reasons } => format!("not met: {}", reasons.join("; ")),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<4} {status}: {} placed, {} to place (plan had {}); predicted D90 {:.1} Gy, V100 {:.1} %; {verdict}",
+            l.lesion_id, l.seeds_placed, l.seeds_remaining, l.seeds_planned_originally, t.d90.0, t.v100.0
+        );
+    }
+    for v in replan.evaluation.verdicts.iter().filter(|v| !v.pass) {
+        let _ = writeln!(s, "  not met: {} {} ({:.1} {} vs {:.1})", v.scope, v.constraint, v.value, v.unit, v.limit);
+    }
+    let _ = writeln!(s, "Wrote {} (replan.json, seeds_remaining.csv, dose_replan.nii.gz)", args.out.display());
+    output::print(&s)
+}
+
+/// The seeds still to place, in the layout of `seeds.csv` plus the lesion and needle.
+fn remaining_seeds_csv(replan: &cryoseed_plan::PatientReplan) -> String {
+    let mut out = String::from("x_mm,y_mm,z_mm,dir_x,dir_y,dir_z,sk_u,model,lesion,needle\n");
+    for l in &replan.lesions {
+        for s in l.plan.seeds.iter().filter(|s| s.needle.is_some()) {
+            let [x, y, z] = s.centre_in_patient.0;
+            let [dx, dy, dz] = s.axis_in_patient.unwrap_or([0.0; 3]);
+            let _ = writeln!(
+                out,
+                "{x:.2},{y:.2},{z:.2},{dx:.6},{dy:.6},{dz:.6},{},{},{},{}",
+                l.plan.settings.air_kerma_strength.0,
+                l.plan.settings.model_id,
+                l.lesion_id,
+                s.needle.map_or(0, |n| n + 1)
+            );
+        }
+    }
+    out
 }

@@ -1,4 +1,4 @@
-//! `cryoseed plan` and `cryoseed postimplant` on a synthetic patient.
+//! `cryoseed plan`, `cryoseed postimplant` and `cryoseed replan` on a synthetic patient.
 
 use super::{cryoseed, stderr, stdout};
 
@@ -116,6 +116,47 @@ fn plan_writes_a_reproducible_plan_and_postimplant_checks_the_seeds_found() {
     ]);
     assert!(post.status.success(), "{}", stderr(&post));
     assert!(stdout(&post).contains("technical success: no"), "{}", stdout(&post));
+
+    // Intra-operative re-plan with that half in place: the placed seeds are kept as fixed, fewer
+    // seeds than the plan had remain to place, and the predicted D90 meets the prescription again.
+    let placed = std::fs::read_to_string(dir.path().join("half.csv")).unwrap().lines().count() - 1;
+    let re = cryoseed(&[
+        "replan",
+        "--plan",
+        &d("plan/plan.json"),
+        "--case",
+        &d("case"),
+        "--placed",
+        &d("half.csv"),
+        "--out",
+        &d("replan"),
+    ]);
+    assert!(re.status.success(), "{}", stderr(&re));
+    assert!(stdout(&re).contains("re-planned"), "{}", stdout(&re));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("replan/replan.json")).unwrap()).unwrap();
+    assert_eq!(r["format"], "cryoseed-replan");
+    assert_eq!(r["seeds_placed"].as_u64().unwrap() as usize, placed);
+    let mut remaining = 0;
+    for l in r["lesions"].as_array().unwrap() {
+        let n_placed = l["seeds_placed"].as_u64().unwrap() as usize;
+        let seeds = l["plan"]["seeds"].as_array().unwrap();
+        assert!(seeds[..n_placed].iter().all(|s| s["needle"].is_null()), "placed seeds come first, fixed");
+        assert!(seeds[n_placed..].iter().all(|s| !s["needle"].is_null()));
+        let left = l["seeds_remaining"].as_u64().unwrap() as usize;
+        assert_eq!(seeds.len(), n_placed + left);
+        if l["status"] == "replanned" {
+            assert!(left < l["seeds_planned_originally"].as_u64().unwrap() as usize, "{l}");
+        }
+        let t = &l["plan"]["evaluation"]["target"];
+        let rx = l["plan"]["evaluation"]["prescription"].as_f64().unwrap();
+        assert!(t["d90"].as_f64().unwrap() >= rx, "{}: D90 {} < {rx}", l["lesion_id"], t["d90"]);
+        remaining += left;
+    }
+    assert_eq!(r["seeds_remaining"].as_u64().unwrap() as usize, remaining);
+    let csv = std::fs::read_to_string(dir.path().join("replan/seeds_remaining.csv")).unwrap();
+    assert_eq!(csv.lines().count(), remaining + 1);
+    assert!(dir.path().join("replan/dose_replan.nii.gz").exists());
 }
 
 #[test]
@@ -180,5 +221,19 @@ fn plan_and_postimplant_refuse_bad_input_by_name() {
         &d("o"),
     ]);
     assert!(stderr(&bad).contains("format is not cryoseed-plan"), "{}", stderr(&bad));
+    assert!(!dir.path().join("o").exists(), "nothing written on error");
+    std::fs::write(dir.path().join("p.csv"), "x_mm,y_mm\n1,2\n").unwrap();
+    let bad = cryoseed(&[
+        "replan",
+        "--plan",
+        &d("plan.json"),
+        "--case",
+        &d("case"),
+        "--placed",
+        &d("p.csv"),
+        "--out",
+        &d("o"),
+    ]);
+    assert!(stderr(&bad).contains("p.csv line 1: no column z_mm"), "{}", stderr(&bad));
     assert!(!dir.path().join("o").exists(), "nothing written on error");
 }
