@@ -7,8 +7,11 @@ use crate::model::Role;
 use sha2::{Digest as _, Sha256};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Connection as _, Row as _, Transaction};
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 /// The database engine behind a [`Store`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,17 +66,62 @@ pub const SCHEMA_VERSION: i64 = 1;
 
 /// Trial records in SQLite or PostgreSQL.
 ///
-/// Cheap to clone (a pool handle). Every write is one transaction that also appends its audit
+/// Cheap to clone (a pool handle). Every write is all or nothing together with its audit
 /// entries; writes are serialized on the audit chain's head (SQLite: `BEGIN IMMEDIATE`, one
 /// writer; PostgreSQL: `SELECT … FOR UPDATE` on the head row), so the chain is linear and the
 /// randomization slots are handed out strictly in order.
+///
+/// **Group commit.** A durable commit costs one flush of the log to disk (a few milliseconds
+/// here), which would cap audited writes at a few hundred per second. So the writes that arrive
+/// while one is being made share one database transaction: each runs in its own savepoint (a
+/// refused write rolls back to it and leaves the others intact), in arrival order, and the
+/// group commits once; every writer's call returns only after that commit, so an acknowledged
+/// write is on disk, and a failed commit fails every write of the group. The first writer of a
+/// group hands the commit to a spawned task (it is not cancelled with its caller).
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
-    /// In-process writer queue for SQLite, so that writers wait on a fair async lock instead of
-    /// SQLite's busy-retry loop (other processes still meet `BEGIN IMMEDIATE` and the busy timeout).
-    writer: Arc<tokio::sync::Mutex<()>>,
+    /// The open group (in-process writer queue: writers wait on a fair async lock, not on
+    /// SQLite's busy-retry loop; other processes still meet `BEGIN IMMEDIATE` and the busy timeout).
+    group: Arc<Mutex<Group>>,
+    /// Writers waiting for the group lock (the committer lets them join before committing).
+    queued: Arc<AtomicUsize>,
+}
+
+/// The transaction shared by a group of writes.
+#[derive(Debug, Default)]
+pub(crate) struct Group {
+    /// The open transaction, if a group is open.
+    tx: Option<Transaction<'static, Any>>,
+    /// The chain head after the group's writes so far.
+    seq: i64,
+    hash: String,
+    /// A write left without committing (its caller failed or was cancelled): roll back to its
+    /// savepoint before anything else.
+    savepoint_open: bool,
+    /// Writes done in this group.
+    writes: usize,
+    /// Whether a committer task is on its way for this group.
+    committer: bool,
+    /// Callers waiting for the group's commit.
+    waiters: Vec<oneshot::Sender<std::result::Result<(), String>>>,
+}
+
+impl Group {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        self.tx.as_deref_mut().expect("a group is open")
+    }
+
+    /// Rolls back a write that was left without committing.
+    async fn discard_open_write(&mut self) -> Result<()> {
+        if self.savepoint_open {
+            sqlx::query("ROLLBACK TO SAVEPOINT cryoseed_write").execute(self.conn()).await?;
+            sqlx::query("RELEASE SAVEPOINT cryoseed_write").execute(self.conn()).await?;
+            self.savepoint_open = false;
+        }
+        Ok(())
+    }
 }
 
 fn quote_ident(name: &str) -> Result<String> {
@@ -137,7 +185,12 @@ impl Store {
             }
         }
         let pool = pool_options.acquire_timeout(Duration::from_secs(60)).connect(url).await?;
-        Ok(Store { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store {
+            pool,
+            backend,
+            group: Arc::new(Mutex::new(Group::default())),
+            queued: Arc::new(AtomicUsize::new(0)),
+        })
     }
 
     /// The engine.
@@ -188,7 +241,15 @@ impl Store {
     /// checks that the applied ones are byte-identical (SHA-256) to the embedded ones. Returns
     /// the versions applied now.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
-        let _guard = self.writer.lock().await;
+        // No write group may be open meanwhile (one that is open is about to commit).
+        let _guard = loop {
+            let group = self.group.lock().await;
+            if group.tx.is_none() {
+                break group;
+            }
+            drop(group);
+            tokio::task::yield_now().await;
+        };
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)",
         )
@@ -246,35 +307,105 @@ impl Store {
         })
     }
 
-    /// Starts an audited write by `actor`: takes the writer lock and the chain head.
+    /// Starts an audited write by `actor`: joins the open group (or opens one, taking the chain
+    /// head) inside a savepoint of its own.
     pub(crate) async fn write(&self, actor: &str) -> Result<WriteTx<'_>> {
-        let guard = match self.backend {
-            Backend::Sqlite => Some(self.writer.lock().await),
-            Backend::Postgres => None,
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut group = Arc::clone(&self.group).lock_owned().await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        if group.tx.is_some() {
+            if let Err(e) = group.discard_open_write().await {
+                abandon(&mut group, &e.to_string());
+                return Err(e);
+            }
+        } else {
+            let mut tx = self.begin_raw().await?;
+            let head_sql = match self.backend {
+                Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
+                Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            };
+            let head = sqlx::query(head_sql).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::Migration {
+                version: 0,
+                reason: "the database is not initialised; run `cryoseed db init`".into(),
+            })?;
+            group.seq = head.try_get::<i64, _>("seq")?;
+            group.hash = head.try_get::<String, _>("hash")?;
+            group.tx = Some(tx);
+        }
+        if let Err(e) = sqlx::query("SAVEPOINT cryoseed_write").execute(group.conn()).await {
+            abandon(&mut group, &e.to_string());
+            return Err(e.into());
+        }
+        group.savepoint_open = true;
+        let (seq, hash) = (group.seq, group.hash.clone());
+        // From here on, a failure drops the write, which rolls back to its savepoint.
+        let mut write = WriteTx {
+            tx: GroupConn(Some(group)),
+            store: self,
+            seq,
+            hash,
+            at: now_utc(),
+            actor: actor.to_owned(),
+            role: None,
         };
-        let mut tx = self.begin_raw().await?;
-        let head_sql = match self.backend {
-            Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
-            Backend::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-        };
-        let head = sqlx::query(head_sql).fetch_optional(&mut *tx).await?.ok_or_else(|| StoreError::Migration {
-            version: 0,
-            reason: "the database is not initialised; run `cryoseed db init`".into(),
-        })?;
-        let seq = head.try_get::<i64, _>("seq")?;
-        let hash = head.try_get::<String, _>("hash")?;
-        let role = if actor == SYSTEM_ACTOR {
+        write.role = if actor == SYSTEM_ACTOR {
             Some(Role::Admin)
         } else {
             sqlx::query("SELECT role FROM users WHERE user_id = $1")
                 .bind(actor)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *write.tx)
                 .await?
                 .map(|r| r.try_get::<String, _>("role"))
                 .transpose()?
                 .and_then(|r| Role::parse(&r))
         };
-        Ok(WriteTx { tx, _guard: guard, seq, hash, at: now_utc(), actor: actor.to_owned(), role })
+        Ok(write)
+    }
+}
+
+/// Gives up the open group after a failure that leaves its transaction unusable: every waiting
+/// writer is told, and the transaction is rolled back (dropped).
+fn abandon(group: &mut Group, reason: &str) {
+    group.tx = None;
+    group.savepoint_open = false;
+    group.writes = 0;
+    group.committer = false;
+    for w in group.waiters.drain(..) {
+        let _ = w.send(Err(reason.to_owned()));
+    }
+}
+
+/// Commits the group: waits while writers are queued for the lock (they join the group), then
+/// moves the chain head and commits, and tells every writer of the group.
+async fn commit_group(group: Arc<Mutex<Group>>, queued: Arc<AtomicUsize>) {
+    for _ in 0..64 {
+        if queued.load(Ordering::SeqCst) == 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let mut g = group.lock().await;
+    let outcome: Result<()> = async {
+        g.discard_open_write().await?;
+        let (seq, hash) = (g.seq, g.hash.clone());
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(hash)
+            .execute(g.conn())
+            .await?;
+        g.tx.take().expect("a group is open").commit().await?;
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => {
+            g.writes = 0;
+            g.committer = false;
+            for w in g.waiters.drain(..) {
+                let _ = w.send(Ok(()));
+            }
+        }
+        Err(e) => abandon(&mut g, &e.to_string()),
     }
 }
 
@@ -291,15 +422,46 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One audited write transaction: the changes and their audit entries commit together.
+/// The connection of a write: the group's transaction, held under the group lock.
+pub(crate) struct GroupConn(Option<OwnedMutexGuard<Group>>);
+
+impl Deref for GroupConn {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        self.0.as_ref().and_then(|g| g.tx.as_deref()).expect("a write holds an open group")
+    }
+}
+
+impl DerefMut for GroupConn {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        self.0.as_mut().expect("a write holds the group").conn()
+    }
+}
+
+/// One audited write: the changes and their audit entries commit together (with the other
+/// writes of its group, see [`Store`]), or not at all.
 pub(crate) struct WriteTx<'s> {
-    pub(crate) tx: Transaction<'static, Any>,
-    _guard: Option<tokio::sync::MutexGuard<'s, ()>>,
+    pub(crate) tx: GroupConn,
+    store: &'s Store,
     seq: i64,
     hash: String,
     at: String,
     actor: String,
     role: Option<Role>,
+}
+
+impl Drop for WriteTx<'_> {
+    /// A write dropped without [`WriteTx::commit`] (refused, failed or cancelled) stays open in
+    /// its savepoint; make sure someone rolls it back and ends the group.
+    fn drop(&mut self) {
+        if let Some(mut group) = self.tx.0.take()
+            && !group.committer
+        {
+            group.committer = true;
+            drop(group);
+            tokio::spawn(commit_group(Arc::clone(&self.store.group), Arc::clone(&self.store.queued)));
+        }
+    }
 }
 
 impl WriteTx<'_> {
@@ -399,14 +561,30 @@ impl WriteTx<'_> {
         Ok(row.try_get::<i64, _>("n")?)
     }
 
-    /// Moves the chain head and commits everything.
+    /// Makes the write part of its group and waits until the group is committed (module docs
+    /// of [`Store`]).
     pub(crate) async fn commit(mut self) -> Result<()> {
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(self.seq)
-            .bind(&self.hash)
-            .execute(&mut *self.tx)
-            .await?;
-        self.tx.commit().await?;
-        Ok(())
+        let mut group = self.tx.0.take().expect("a write holds the group");
+        if let Err(e) = sqlx::query("RELEASE SAVEPOINT cryoseed_write").execute(group.conn()).await {
+            abandon(&mut group, &e.to_string());
+            return Err(e.into());
+        }
+        group.savepoint_open = false;
+        group.seq = self.seq;
+        group.hash = std::mem::take(&mut self.hash);
+        group.writes += 1;
+        let (done, acknowledged) = oneshot::channel();
+        group.waiters.push(done);
+        let lead = !group.committer;
+        group.committer = true;
+        drop(group);
+        if lead {
+            tokio::spawn(commit_group(Arc::clone(&self.store.group), Arc::clone(&self.store.queued)));
+        }
+        match acknowledged.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(StoreError::NotCommitted(reason)),
+            Err(_) => Err(StoreError::NotCommitted("the committer stopped".into())),
+        }
     }
 }

@@ -89,6 +89,10 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// The group commit that carried this write failed: the write is not stored (nor is any other
+    /// write of the same group).
+    #[error("database: the write was not committed: {0}")]
+    NotCommitted(String),
 }
 
 /// Shorthand for results of this crate.
