@@ -39,14 +39,16 @@
 //! its inputs (the perfusion term is handled as in the single-rate bound, with C_u). The solver
 //! checks that condition after the sub-steps, at every fine voxel with a coarse neighbour; if it
 //! fails, the fine region is restored and the step is redone as M single-rate steps of δt
-//! (counted in [`BioheatResult::fallback_steps`]; none happen in the benchmark or the tests,
-//! since the ice front advances far less than the two-voxel margin in one 1.1 s step). So every
-//! step is monotone and bounded whatever happens: no temperature leaves
+//! (counted in [`BioheatResult::fallback_steps`]; rare, since the ice front advances far less
+//! than the two-voxel margin in one 1.1 s step: one of the benchmark's 1 476 steps, presumably
+//! where the second freeze starts next to thawed tissue just above the solidus, and none in the
+//! tests). So every step is monotone and bounded whatever happens: no temperature leaves
 //! [min(probe, initial), max(initial, arterial)]. Accuracy: coarse voxels use the larger step
 //! (first order in time, like the fine ones) and the fine region's edge sees its coarse neighbours
 //! frozen for one step (first order too); against single-rate stepping, isotherm volumes of a
-//! three-probe freeze–thaw differ by well under 1.5 % (`tests/it/multirate.rs`), and every
-//! validation test below keeps its tolerance.
+//! three-probe freeze–thaw differ by at most 0.05 % and minimum temperatures by at most 0.06 °C
+//! (`tests/it/multirate.rs`, tolerances 0.5 % and 0.5 °C), and the validation tests (Neumann,
+//! grid refinement, the measured rows) keep their tolerances.
 //!
 //! Cold sources (probe surfaces) are Dirichlet voxels during freeze phases; during a passive thaw
 //! they are ordinary medium (their enthalpy evolves from the probe temperature).
@@ -63,7 +65,7 @@
 //! potentials, monotone and conservative, under the bound of [`stable_time_step_media`]. This
 //! path is a plain scalar loop (1.7 times the CPU time of the homogeneous one on the benchmark
 //! scenario with half the grid lung before the homogeneous kernel was made to vectorise, more
-//! since), and a homogeneous run never takes it.
+//! since), and a homogeneous run never takes it. It is single-rate.
 //!
 //! The homogeneous kernel stores Φ in f32 and the enthalpy as an f64 offset from the
 //! baseline's (exactly 0 where nothing changed, which is what the active box tracks); the
@@ -76,26 +78,25 @@
 //! monotone scheme under the same time step; the isotherm volumes of a 2-minute freeze of the
 //! benchmark scenario are unchanged to the voxel.
 //!
-//! Speed (issue 4 asks ≤ 30 s for a 10-8-10 cycle with three probes on a 100³ 1 mm grid; this
-//! scheme took about 80 s on the 2-core machine before the kernel changes above, see
-//! `BENCHMARKS.md`). Profiling before them (perf, the
-//! benchmark scenario): the time is spread evenly over the ≈ 11 800 steps of the whole grid, at
-//! about 10 ns of one core per voxel and step; the active box stops helping after about a
-//! hundred steps because the explicit update moves the cold's (numerically tiny) influence one
-//! voxel per step, and physically the perfused liver 30 mm from the ice is still several
-//! degrees below 37 °C at the end, so no threshold could shrink the box much either. What was
-//! tried and not kept: an implicit scheme, the linear relaxation ("nonlinear Chernoff") method
-//! with three locally one-dimensional tridiagonal sweeps per step, unconditionally stable in
-//! the maximum norm, 1 s steps (1 680 for the cycle). With the medium's smallest dH/dT as
-//! relaxation constant a step cost about three explicit steps (2.3 times less CPU for the
-//! benchmark) but the front lagged Neumann's by 0.7 mm at 10 min (tolerance 0.5 mm) and the
-//! benchmark's ice ball was 5 % smaller in volume. With a per-voxel secant guess and an
-//! acceptance test (still a proven maximum principle) it met Neumann in 1-D, but the 3-D ice
-//! ball stayed 4–6 % smaller (first-order splitting error around the probe, absent in 1-D) and
-//! the re-solves and extra passes made it 1.8 times slower than this scheme; the divisions of
-//! the tridiagonal solves dominated its profile. RKL2
-//! super-time-stepping was not tried: its stages are not convex combinations, so it has no
-//! maximum principle at the non-linear ice front.
+//! Speed (issue 4 asks ≤ 30 s for a 10-8-10 cycle with three probes on a 100³ 1 mm grid). The
+//! single-rate scheme needs ≈ 11 800 steps of 0.142 s over the whole grid (the active box covers
+//! it after about a hundred steps: the perfused liver 30 mm from the ice is still several degrees
+//! below 37 °C at the end), at 7.5–10 ns of one core per voxel and step. Multirate stepping does
+//! 1 476 steps of 1.14 s, sub-stepping only the ice and its edge: on the benchmark scenario,
+//! binaries run back to back under a load average of 9–10, 119.6 s CPU single-rate against
+//! 50.0 s multirate (2.4 times less; 2.8 times less wall time), isotherm volumes 140 208 /
+//! 73 528 / 40 606 voxels single-rate against 140 210 / 73 528 / 40 606 (one step of the 1 476
+//! was redone single-rate). See `BENCHMARKS.md`.
+//!
+//! Tried and not kept: an implicit scheme, the linear relaxation ("nonlinear Chernoff") method
+//! with three locally one-dimensional tridiagonal sweeps per 1 s step, unconditionally stable in
+//! the maximum norm. With the medium's smallest dH/dT as relaxation constant the front lagged
+//! Neumann's by 0.7 mm at 10 min (tolerance 0.5 mm) and the benchmark's ice ball was 5 % smaller;
+//! with a per-voxel secant guess and an acceptance test it met Neumann in 1-D, but the 3-D ice
+//! ball stayed 4–6 % smaller (splitting error around the probe) and it was 1.8 times slower than
+//! the explicit scheme. RKL2 super-time-stepping was not tried: its stages are not convex
+//! combinations, so it has no maximum principle at the non-linear ice front, whereas the
+//! multirate scheme keeps the explicit scheme's.
 
 use crate::medium::PhaseTables;
 use crate::{CryoError, Medium, TissueMap};
