@@ -5,8 +5,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use cryoseed_core::{Celsius, Mm, PatientPoint, PatientVector, Protocol};
-use cryoseed_cryo::placement::{OarConstraint, PlacementRequest, ProbeDirections, plan_probes};
 use cryoseed_cryo::ProbeCatalogue;
+use cryoseed_cryo::placement::{OarConstraint, PlacementRequest, ProbeDirections, plan_probes};
 use cryoseed_volume::{Grid, Mask};
 use std::hint::black_box;
 use std::time::Duration;

@@ -150,7 +150,9 @@ pub struct BioheatResult {
     pub final_temperature: Field<f32>,
     /// The requested snapshots, in time order.
     pub snapshots: Vec<Snapshot>,
-    /// The largest time step used, s (each phase is divided into equal steps not above it).
+    /// The largest time step used, s (each phase is divided into equal steps not above it; with
+    /// multirate stepping, the step of the unfrozen tissue, the ice taking [`BioheatResult::substeps`]
+    /// sub-steps of it).
     pub time_step_s: f64,
     /// Number of time steps.
     pub steps: usize,
@@ -242,8 +244,10 @@ pub fn solve_pennes_enthalpy(
 /// problem, the medium of each voxel.
 #[derive(Clone, Debug, Default)]
 pub struct SolverOptions {
-    /// Largest time step, s; the solver uses the smaller of it and the stability bound
-    /// ([`stable_time_step`] × [`TIME_STEP_SAFETY`]), so it can only make a run more accurate.
+    /// Largest time step, s; the solver uses the smaller of it and the stability bounds
+    /// ([`stable_time_step`] × [`TIME_STEP_SAFETY`] for the frozen region's sub-steps,
+    /// [`stable_time_step_above_solidus`] × [`TIME_STEP_SAFETY`] for a multirate step), so it can
+    /// only make a run more accurate; at or below the first bound the run is single-rate.
     pub time_step_s: Option<f64>,
     /// The medium of each voxel; `None` for `config.medium` everywhere. When given, it replaces
     /// `config.medium` and must be on the simulation grid.
