@@ -4,38 +4,22 @@
 //! workspace root.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use cryoseed_core::{Celsius, Mm, Organ, PatientPoint, PatientVector, Protocol};
+use cryoseed_core::{Celsius, Mm, PatientPoint, PatientVector, Protocol};
+use cryoseed_cryo::ProbeCatalogue;
 use cryoseed_cryo::placement::{OarConstraint, PlacementRequest, ProbeDirections, plan_probes};
-use cryoseed_cryo::{BioheatConfig, Medium, PlacedProbe, ProbeCatalogue, SurrogateLibrary, SurrogateModel};
 use cryoseed_volume::{Grid, Mask};
 use std::hint::black_box;
 use std::time::Duration;
 
-fn liver_model() -> SurrogateModel {
-    let protocol = Protocol::shipped();
-    let class = ProbeCatalogue::shipped().class("2.4mm-argon").unwrap().clone();
-    let medium = Medium::from_tissue(&protocol.cryo.tissue_for(Organ::Liver)).unwrap();
-    let phases = protocol.cryo.freeze_thaw("10-8-10").unwrap().phases.clone();
-    SurrogateLibrary::shipped()
-        .find(&class, &medium, &phases, BioheatConfig::BODY_TEMPERATURE, protocol.cryo.probe_surface_temperature_c)
-        .unwrap()
-        .clone()
-}
+mod surrogate_common;
+
+use surrogate_common::liver_model;
 
 /// The 0, −20 and −40 °C masks of four parallel probes on a 15 mm square, centred in a 150³
 /// grid at 1 mm (the whole grid is returned; the probes reach a ~100 mm box of it).
 fn surrogate_4_probes_150cubed_1mm(c: &mut Criterion) {
     let model = liver_model();
-    let class = ProbeCatalogue::shipped().class("2.4mm-argon").unwrap().clone();
-    let grid = Grid::new([150; 3], [Mm(1.0); 3], PatientPoint::default()).unwrap();
-    let probes: Vec<PlacedProbe> = [[67.0, 67.0], [82.0, 67.0], [67.0, 82.0], [82.0, 82.0]]
-        .iter()
-        .enumerate()
-        .map(|(n, xy)| {
-            PlacedProbe::new(n, class.clone(), PatientPoint([xy[0], xy[1], 95.0]), PatientVector([0.0, 0.0, 1.0]))
-                .unwrap()
-        })
-        .collect();
+    let (grid, probes) = surrogate_common::four_probes_150cubed();
     let isotherms = [Celsius(0.0), Celsius(-20.0), Celsius(-40.0)];
     c.bench_function("surrogate_4_probes_150cubed_1mm", |b| {
         b.iter(|| model.isotherm_masks(&grid, black_box(&probes), &isotherms).unwrap())

@@ -72,7 +72,7 @@ pub mod surrogate;
 
 pub use bioheat::{
     BioheatConfig, BioheatResult, ColdSource, Snapshot, SolverOptions, TIME_STEP_SAFETY, solve_pennes_enthalpy,
-    solve_pennes_enthalpy_with, stable_time_step, stable_time_step_media,
+    solve_pennes_enthalpy_with, stable_time_step, stable_time_step_above_solidus, stable_time_step_media,
 };
 pub use catalogue::{ProbeCatalogue, ProbeClass, ReferenceIsotherm};
 pub use error::CryoError;

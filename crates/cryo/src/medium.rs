@@ -181,6 +181,19 @@ impl Medium {
             .max(kmax / self.mushy_heat_capacity())
     }
 
+    /// The largest dΦ/dH at or above the solidus (mushy or unfrozen medium), m²/s: what bounds
+    /// the coarse step of a multirate step.
+    pub fn max_diffusivity_above_solidus(&self) -> f64 {
+        let kmax = self.conductivity_frozen_w_per_m_k.max(self.conductivity_unfrozen_w_per_m_k);
+        (self.conductivity_unfrozen_w_per_m_k / self.heat_capacity_unfrozen_j_per_m3_k)
+            .max(kmax / self.mushy_heat_capacity())
+    }
+
+    /// The smallest dH/dT at or above the solidus, J/(m³·K).
+    pub fn min_heat_capacity_above_solidus(&self) -> f64 {
+        self.heat_capacity_unfrozen_j_per_m3_k.min(self.mushy_heat_capacity())
+    }
+
     /// The smallest effective heat capacity dH/dT, J/(m³·K).
     pub fn min_heat_capacity(&self) -> f64 {
         self.heat_capacity_frozen_j_per_m3_k.min(self.heat_capacity_unfrozen_j_per_m3_k).min(self.mushy_heat_capacity())

@@ -26,7 +26,9 @@
 //!
 //! The table stores `Dᵖ` directly, so an isotherm mask is a sum and a comparison per probe and
 //! voxel (`Σ Dᵢᵖ ≥ (T_b − T_iso)ᵖ`), no power function. Each probe touches only the voxels within
-//! the table's reach of its segment, and z-slabs run in parallel.
+//! the table's reach of its segment, and z-slabs run in parallel. Sums and thresholds cover only
+//! the box the probes reach (the rest of the grid is baseline), so a call costs ≈ 60 ms of CPU
+//! for four probes on a 150³ grid (`BENCHMARKS.md`).
 
 use crate::{CryoError, Medium, PlacedProbe};
 use cryoseed_core::Celsius;
@@ -233,10 +235,11 @@ impl SurrogateModel {
         Ok(())
     }
 
-    /// Σ `Dᵢᵖ` over the probes at every voxel of `grid` (0 where no probe reaches).
-    fn powered_sum(&self, grid: &Grid, probes: &[PlacedProbe]) -> Vec<f32> {
-        let [nx, ny, _] = grid.dims();
-        let plane = nx * ny;
+    /// Σ `Dᵢᵖ` over the probes on the voxels of `grid` some probe reaches: the box of voxel
+    /// indices `lo..hi` (the union of the probes' boxes; 0 everywhere outside it) and the sums in
+    /// it, x fastest.
+    fn powered_sum(&self, grid: &Grid, probes: &[PlacedProbe]) -> ([usize; 3], [usize; 3], Vec<f32>) {
+        let dims = grid.dims();
         let reach = self.reach_mm();
         let h = grid.spacing_mm();
         let o = grid.origin().0;
@@ -246,40 +249,74 @@ impl SurrogateModel {
             .map(|p| {
                 let (a, b) = (p.tip_in_patient.0, p.active_end_in_patient().0);
                 let lo: [usize; 3] = std::array::from_fn(|k| {
-                    (((a[k].min(b[k]) - reach - o[k]) / h[k]).floor().max(0.0) as usize).min(grid.dims()[k])
+                    (((a[k].min(b[k]) - reach - o[k]) / h[k]).floor().max(0.0) as usize).min(dims[k])
                 });
                 let hi: [usize; 3] = std::array::from_fn(|k| {
                     let v = ((a[k].max(b[k]) + reach - o[k]) / h[k]).ceil();
-                    if v < 0.0 { 0 } else { (v as usize + 1).min(grid.dims()[k]) }
+                    if v < 0.0 { 0 } else { (v as usize + 1).min(dims[k]) }
                 });
                 (lo, hi)
             })
             .collect();
-        let mut sum = vec![0f32; grid.len()];
-        sum.par_chunks_mut(plane).enumerate().for_each(|(z, slab)| {
-            for (p, &(lo, hi)) in probes.iter().zip(&boxes) {
-                if z < lo[2] || z >= hi[2] {
+        let lo: [usize; 3] = std::array::from_fn(|k| boxes.iter().map(|b| b.0[k]).min().unwrap_or(0));
+        let hi: [usize; 3] = std::array::from_fn(|k| boxes.iter().map(|b| b.1[k]).max().unwrap_or(0).max(lo[k]));
+        let (bx, by) = (hi[0] - lo[0], hi[1] - lo[1]);
+        let plane = bx * by;
+        let mut sum = vec![0f32; plane * (hi[2] - lo[2])];
+        if plane == 0 {
+            return (lo, hi, sum);
+        }
+        sum.par_chunks_mut(plane).enumerate().for_each(|(dz, slab)| {
+            let z = lo[2] + dz;
+            for (p, &(plo, phi)) in probes.iter().zip(&boxes) {
+                if z < plo[2] || z >= phi[2] {
                     continue;
                 }
                 let tip = p.tip_in_patient.0;
                 let d = p.direction;
                 let pz = o[2] + z as f64 * h[2];
-                for y in lo[1]..hi[1] {
+                for y in plo[1]..phi[1] {
                     let py = o[1] + y as f64 * h[1];
-                    let row = &mut slab[y * nx..(y + 1) * nx];
+                    let row = &mut slab[(y - lo[1]) * bx..(y - lo[1] + 1) * bx];
                     let (dy, dz) = (tip[1] - py, tip[2] - pz);
                     let s_yz = dy * d[1] + dz * d[2];
                     let q_yz = dy * dy + dz * dz;
-                    for (x, out) in row.iter_mut().enumerate().take(hi[0]).skip(lo[0]) {
+                    for x in plo[0]..phi[0] {
                         let dx = tip[0] - (o[0] + x as f64 * h[0]);
                         let s = s_yz + dx * d[0];
                         let r = (dx * dx + q_yz - s * s).max(0.0).sqrt();
-                        *out += self.powered_deficit(s, r);
+                        row[x - lo[0]] += self.powered_deficit(s, r);
                     }
                 }
             }
         });
-        sum
+        (lo, hi, sum)
+    }
+
+    /// A full-grid vector of `outside` with `f` of each powered sum written into the box of
+    /// [`SurrogateModel::powered_sum`].
+    fn fill<T: Copy + Send + Sync>(
+        grid: &Grid,
+        (lo, hi, sum): &([usize; 3], [usize; 3], Vec<f32>),
+        outside: T,
+        f: impl Fn(f32) -> T + Sync,
+    ) -> Vec<T> {
+        let [nx, ny, _] = grid.dims();
+        let mut data = vec![outside; grid.len()];
+        let bx = hi[0] - lo[0];
+        let plane = bx * (hi[1] - lo[1]);
+        if plane == 0 {
+            return data;
+        }
+        data[lo[2] * nx * ny..hi[2] * nx * ny].par_chunks_mut(nx * ny).zip(sum.par_chunks(plane)).for_each(
+            |(slab, box_slab)| {
+                for (y, box_row) in (lo[1]..hi[1]).zip(box_slab.chunks(bx)) {
+                    let row = &mut slab[y * nx + lo[0]..y * nx + hi[0]];
+                    row.iter_mut().zip(box_row).for_each(|(out, &s)| *out = f(s));
+                }
+            },
+        );
+        data
     }
 
     /// The predicted minimum temperature over the sequence at every voxel, °C.
@@ -288,11 +325,10 @@ impl SurrogateModel {
         let tb = self.conditions.baseline.0;
         let max_deficit = tb - self.conditions.surface.0;
         let inv_p = 1.0 / self.exponent;
-        let data = self
-            .powered_sum(grid, probes)
-            .into_par_iter()
-            .map(|s| if s > 0.0 { (tb - f64::from(s).powf(inv_p).min(max_deficit)) as f32 } else { tb as f32 })
-            .collect();
+        let sum = self.powered_sum(grid, probes);
+        let data = SurrogateModel::fill(grid, &sum, tb as f32, |s| {
+            if s > 0.0 { (tb - f64::from(s).powf(inv_p).min(max_deficit)) as f32 } else { tb as f32 }
+        });
         Ok(Field::from_vec(*grid, data).expect("one value per voxel"))
     }
 
@@ -309,7 +345,9 @@ impl SurrogateModel {
             .iter()
             .map(|&iso| {
                 let limit = self.powered_limit(iso);
-                Mask::from_vec(*grid, sum.par_iter().map(|&s| s >= limit).collect()).expect("one value per voxel")
+                // Outside the box the sum is 0, inside only where no probe reaches.
+                let data = SurrogateModel::fill(grid, &sum, 0.0 >= limit, |s| s >= limit);
+                Mask::from_vec(*grid, data).expect("one value per voxel")
             })
             .collect())
     }

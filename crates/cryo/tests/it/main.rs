@@ -9,6 +9,7 @@ mod catalogue;
 mod convergence;
 mod heterogeneous;
 mod measured;
+mod multirate;
 mod placement;
 mod probes;
 mod surrogate;
