@@ -1,7 +1,7 @@
 //! Connection, migrations and the serialized, audited write transaction.
 
 use crate::audit::AuditEntry;
-use crate::clock::now_utc;
+use crate::clock::Clock;
 use crate::error::{Result, StoreError};
 use crate::model::Role;
 use sha2::{Digest as _, Sha256};
@@ -74,6 +74,8 @@ pub struct Store {
     /// In-process writer queue for SQLite, so that writers wait on a fair async lock instead of
     /// SQLite's busy-retry loop (other processes still meet `BEGIN IMMEDIATE` and the busy timeout).
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Where transactions read their instant.
+    clock: Clock,
 }
 
 fn quote_ident(name: &str) -> Result<String> {
@@ -137,7 +139,13 @@ impl Store {
             }
         }
         let pool = pool_options.acquire_timeout(Duration::from_secs(60)).connect(url).await?;
-        Ok(Store { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store { pool, backend, writer: Arc::new(tokio::sync::Mutex::new(())), clock: Clock::System })
+    }
+
+    /// The same store reading its instants from `clock` (a simulated trial sets a
+    /// [`crate::SimulatedClock`] so that its audit trail is reproducible).
+    pub fn with_clock(self, clock: Clock) -> Store {
+        Store { clock, ..self }
     }
 
     /// The engine.
@@ -222,7 +230,7 @@ impl Store {
                 .bind(m.version)
                 .bind(m.name)
                 .bind(sha)
-                .bind(now_utc())
+                .bind(self.clock.now())
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -274,7 +282,7 @@ impl Store {
                 .transpose()?
                 .and_then(|r| Role::parse(&r))
         };
-        Ok(WriteTx { tx, _guard: guard, seq, hash, at: now_utc(), actor: actor.to_owned(), role })
+        Ok(WriteTx { tx, _guard: guard, seq, hash, at: self.clock.now(), actor: actor.to_owned(), role })
     }
 }
 
