@@ -153,6 +153,23 @@ impl Store {
         self.backend
     }
 
+    /// SQLite: copies every committed page from the write-ahead log into the database file and
+    /// empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the file alone holds the
+    /// whole database; refused while another connection reads. PostgreSQL: nothing to do.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            let _guard = self.writer.lock().await;
+            let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+            if row.try_get::<i64, _>(0)? != 0 {
+                return Err(StoreError::Migration {
+                    version: 0,
+                    reason: "checkpoint: another connection is using the database".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;

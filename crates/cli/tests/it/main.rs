@@ -195,7 +195,6 @@ fn demo_runs_the_trial_into_a_database_byte_for_byte_per_seed() {
     let text = stdout(&a);
     for needle in [
         "Screening:",
-        "Reasons for ineligibility",
         "Randomization (stratified permuted blocks",
         "Planning: 3 patients",
         "Audit trail:",

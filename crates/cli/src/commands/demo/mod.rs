@@ -226,12 +226,25 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
             records::write_trial(&url, &population, &plans, &courses, seed, protocol, &progress).await?;
         let datasets = store.analysis_datasets(protocol).await?;
         let audit = store.verify_audit().await?;
+        store.checkpoint().await?;
         store.close().await;
         Ok((counts, datasets, audit))
     })?;
+    // After the checkpoint the database file is complete and the log empty; SQLite removes
+    // the side files when the last connection closes, which may finish just after the pool
+    // reports closed.
     for suffix in ["-wal", "-shm"] {
         let side = dir.join(format!("trial.db{suffix}"));
+        for _ in 0..50 {
+            if !side.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
         if side.exists() {
+            if suffix == "-wal" && std::fs::metadata(&side)?.len() > 0 {
+                anyhow::bail!("{}: the write-ahead log was not checkpointed", side.display());
+            }
             std::fs::remove_file(&side)?;
         }
     }

@@ -35,8 +35,6 @@ pub struct LesionPlan {
     pub coverage_met: Option<bool>,
     /// Probes.
     pub probes: Option<u32>,
-    /// Whether every constraint of this lesion holds.
-    pub all_pass: bool,
     /// The lesion's plan document (stored in the trial database).
     pub document: String,
 }
@@ -135,7 +133,6 @@ fn plan_one(
             lethal_coverage_percent: coverage.map(|c| (c * 10.0).round() / 10.0),
             coverage_met: coverage.map(|c| c >= min_coverage - 1e-9),
             probes: cryo_plan.map(|p| p.plan.probes.len() as u32),
-            all_pass: verdicts.iter().all(|v| v.pass),
             document: serde_json::to_string(&document)?,
         });
     }

@@ -127,7 +127,7 @@ fn events(population: &Population, plans: &[PatientPlanSummary], courses: &[Cour
             }
             for reader in 0..2 {
                 push(
-                    day(randomized_on, (scan.day + 7).min(cutoff_day).max(scan.day)),
+                    day(randomized_on, (scan.day + 7).min(cutoff_day).max(scan.day).max(1)),
                     i,
                     4,
                     Action::Read(k, n, reader),

@@ -40,8 +40,6 @@ pub const MINIMUM_FOLLOW_UP_DAYS: i32 = 365;
 pub struct Candidate {
     /// What the investigator enters.
     pub record: ScreeningRecord,
-    /// The designed screening profile.
-    pub profile: ScreeningProfile,
     /// The phantom the patient's anatomy comes from (candidates whose lesions are measured on
     /// imaging; `None` for the designed lesion defects, which keep the cohort's declared lesions).
     pub scenario: Option<Scenario>,
@@ -175,7 +173,6 @@ pub fn population(
             let screened_on = start.plus_days(dates[index].screening_day);
             Ok(Candidate {
                 record,
-                profile: patient.profile,
                 scenario,
                 screened_on,
                 randomize_on: screened_on.plus_days(dates[index].randomization_delay_days),
