@@ -14,6 +14,11 @@
 //! - [`cohort`]`(&`[`CohortConfig`]`, seed)` draws [`ScreeningRecord`](cryoseed_core::patient::ScreeningRecord)s
 //!   with a controlled mix of realistic screening failures; [`cohort_with_profiles`] also returns
 //!   each patient's designed [`ScreeningProfile`] (ground truth for eligibility tests).
+//! - [`simulate_course`]`(&`[`CoursePatient`]`, &`[`CourseConfig`]`, seed)` follows a randomized
+//!   patient through the trial: procedures and their QA, imaging per the protocol's schedule,
+//!   true lesion sizes, local and systemic progression, death and loss to follow-up, two blinded
+//!   readers with measurement noise, the adjudicator, adverse events ([`Course`]; every
+//!   assumption is tabulated in the `course` module).
 //!
 //! # Key decision: one random stream per part
 //!
@@ -100,6 +105,7 @@
 //! ```
 
 mod cohort;
+mod course;
 mod phantom;
 mod raster;
 mod rng;
@@ -107,6 +113,11 @@ mod scenario;
 mod shape;
 
 pub use cohort::{CohortConfig, CohortPatient, ScreeningProfile, cohort, cohort_with_profiles};
+pub use course::{
+    ADVERSE_EVENT_RATES, Accrual, AdverseEventDraw, AdverseEventRate, AeCause, Course, CourseConfig, CourseLesion,
+    CoursePatient, CourseTruth, DAYS_PER_MONTH, LesionRead, NewLesionRead, PlannedTreatment, ProcedureEvent, Read,
+    ReadStatus, SIX_MONTHS_DAYS, Scan, accrual, simulate_course,
+};
 pub use phantom::{PhantomConfig, phantom};
 pub use scenario::{IntendedAllocation, Scenario, ScenarioLesion};
 

@@ -103,6 +103,37 @@ impl Stream {
         weights.len() - 1
     }
 
+    /// Exponential deviate with the given rate (events per unit time); infinite for rate 0.
+    pub(crate) fn exponential(&mut self, rate: f64) -> f64 {
+        if rate <= 0.0 {
+            return f64::INFINITY;
+        }
+        // 1 - unit() lies in (0, 1], so the logarithm is finite.
+        -(1.0 - self.unit()).ln() / rate
+    }
+
+    /// Gamma deviate with the given shape and scale (Marsaglia & Tsang, ACM TOMS 26:363, 2000;
+    /// shapes below 1 by the boost `G(a) = G(a + 1) U^(1/a)`).
+    pub(crate) fn gamma(&mut self, shape: f64, scale: f64) -> f64 {
+        if shape < 1.0 {
+            let boost = (1.0 - self.unit()).powf(1.0 / shape);
+            return self.gamma(shape + 1.0, scale) * boost;
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = (1.0 + c * x).powi(3);
+            if v <= 0.0 {
+                continue;
+            }
+            let u = 1.0 - self.unit();
+            if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+                return d * v * scale;
+            }
+        }
+    }
+
     /// Fisher–Yates shuffle.
     pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {

@@ -1,6 +1,63 @@
-//! UTC instants as ISO-8601 text (the store's only clock).
+//! UTC instants as ISO-8601 text: the system clock, or a simulated one.
+//!
+//! Every audit entry and migration carries the instant of its transaction. A live trial uses the
+//! system clock; a synthetic trial (`cryoseed demo`) sets a [`SimulatedClock`] so that its
+//! records, audit trail included, are the same bytes on every run.
 
+use cryoseed_response::Date;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where a [`crate::Store`] reads the time of its transactions.
+#[derive(Clone, Debug, Default)]
+pub enum Clock {
+    /// The system clock (UTC, microseconds).
+    #[default]
+    System,
+    /// A simulated clock, moved forward by its owner.
+    Simulated(SimulatedClock),
+}
+
+impl Clock {
+    /// Now, as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    pub(crate) fn now(&self) -> String {
+        match self {
+            Clock::System => now_utc(),
+            Clock::Simulated(clock) => clock.tick(),
+        }
+    }
+}
+
+/// A clock for simulated trials: it stands at a working-day instant its owner chooses, and each
+/// reading advances it by one second, so transactions are strictly ordered and never share an
+/// instant. It never goes backwards: [`SimulatedClock::advance_to`] an earlier day is ignored.
+#[derive(Clone, Debug)]
+pub struct SimulatedClock(Arc<Mutex<i64>>);
+
+/// Simulated days start at 08:00 UTC.
+const DAY_START_SECONDS: i64 = 8 * 3600;
+
+impl SimulatedClock {
+    /// A clock standing at 08:00 UTC on `date`.
+    pub fn starting_on(date: Date) -> SimulatedClock {
+        SimulatedClock(Arc::new(Mutex::new(i64::from(date.day_number()) * 86_400 + DAY_START_SECONDS)))
+    }
+
+    /// Moves the clock to 08:00 UTC on `date` when that is later than its current reading.
+    pub fn advance_to(&self, date: Date) {
+        let target = i64::from(date.day_number()) * 86_400 + DAY_START_SECONDS;
+        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *now = (*now).max(target);
+    }
+
+    /// The current reading; the clock then advances by one second.
+    fn tick(&self) -> String {
+        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = *now;
+        *now += 1;
+        format_utc(at, 0)
+    }
+}
 
 /// Now, as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, microseconds).
 pub(crate) fn now_utc() -> String {
@@ -26,7 +83,7 @@ pub(crate) fn format_utc(secs: i64, micros: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_utc;
+    use super::{Date, SimulatedClock, format_utc};
 
     #[test]
     fn formats_known_instants() {
@@ -35,5 +92,17 @@ mod tests {
         assert_eq!(format_utc(951_827_696, 7), "2000-02-29T12:34:56.000007Z");
         // 2026-11-28T08:40:45Z = 1795855245.
         assert_eq!(format_utc(1_795_855_245, 0), "2026-11-28T08:40:45.000000Z");
+    }
+
+    #[test]
+    fn the_simulated_clock_ticks_by_seconds_and_never_goes_back() {
+        let day = |t: &str| Date::parse(t).unwrap();
+        let clock = SimulatedClock::starting_on(day("2024-02-28"));
+        assert_eq!(clock.tick(), "2024-02-28T08:00:00.000000Z");
+        assert_eq!(clock.tick(), "2024-02-28T08:00:01.000000Z");
+        clock.advance_to(day("2024-03-01"));
+        assert_eq!(clock.tick(), "2024-03-01T08:00:00.000000Z");
+        clock.advance_to(day("2024-02-29"));
+        assert_eq!(clock.tick(), "2024-03-01T08:00:01.000000Z");
     }
 }

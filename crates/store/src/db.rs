@@ -1,7 +1,7 @@
 //! Connection, migrations and the serialized, audited write transaction.
 
 use crate::audit::AuditEntry;
-use crate::clock::now_utc;
+use crate::clock::Clock;
 use crate::error::{Result, StoreError};
 use crate::model::Role;
 use sha2::{Digest as _, Sha256};
@@ -87,6 +87,8 @@ pub struct Store {
     group: Arc<Mutex<Group>>,
     /// Writers waiting for the group lock (the committer lets them join before committing).
     queued: Arc<AtomicUsize>,
+    /// Where transactions read their instant.
+    clock: Clock,
 }
 
 /// The transaction shared by a group of writes.
@@ -190,12 +192,48 @@ impl Store {
             backend,
             group: Arc::new(Mutex::new(Group::default())),
             queued: Arc::new(AtomicUsize::new(0)),
+            clock: Clock::System,
         })
+    }
+
+    /// The same store reading its instants from `clock` (a simulated trial sets a
+    /// [`crate::SimulatedClock`] so that its audit trail is reproducible).
+    pub fn with_clock(self, clock: Clock) -> Store {
+        Store { clock, ..self }
     }
 
     /// The engine.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// SQLite: copies every committed page from the write-ahead log into the database file and
+    /// empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the file alone holds the
+    /// whole database; refused while another connection reads. PostgreSQL: nothing to do.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            let _guard = self.idle_group().await;
+            let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+            if row.try_get::<i64, _>(0)? != 0 {
+                return Err(StoreError::Migration {
+                    version: 0,
+                    reason: "checkpoint: another connection is using the database".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Holds off writers once no write group is open (one that is open is about to commit).
+    async fn idle_group(&self) -> tokio::sync::MutexGuard<'_, Group> {
+        loop {
+            let group = self.group.lock().await;
+            if group.tx.is_none() {
+                return group;
+            }
+            drop(group);
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Closes the pool.
@@ -241,15 +279,7 @@ impl Store {
     /// checks that the applied ones are byte-identical (SHA-256) to the embedded ones. Returns
     /// the versions applied now.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
-        // No write group may be open meanwhile (one that is open is about to commit).
-        let _guard = loop {
-            let group = self.group.lock().await;
-            if group.tx.is_none() {
-                break group;
-            }
-            drop(group);
-            tokio::task::yield_now().await;
-        };
+        let _guard = self.idle_group().await;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL, applied_at TEXT NOT NULL)",
         )
@@ -283,7 +313,7 @@ impl Store {
                 .bind(m.version)
                 .bind(m.name)
                 .bind(sha)
-                .bind(now_utc())
+                .bind(self.clock.now())
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -344,7 +374,7 @@ impl Store {
             store: self,
             seq,
             hash,
-            at: now_utc(),
+            at: self.clock.now(),
             actor: actor.to_owned(),
             role: None,
         };

@@ -16,7 +16,7 @@ use crate::records::enum_str;
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::{Ecog, Gy, LesionId, Modality, SiteId};
 use cryoseed_response::format::parse_assessments;
-use cryoseed_response::{Date, LocalControl, assess_patient};
+use cryoseed_response::{Acceptance, Date, LocalControl, PatientAssessment, assess_patient};
 use cryoseed_trial::endpoints::{
     AnalysisDatasets, LesionVerdict, PatientRecord, ResponseVerdicts, TechnicalQa, TreatedLesion, derive,
 };
@@ -144,6 +144,13 @@ fn first_treatment(procedures: &[&Procedure], lesion_id: &str) -> Option<Date> {
 }
 
 fn record_of(d: &PatientData<'_>, protocol: &Protocol) -> Result<(PatientRecord, ResponseVerdicts)> {
+    let record = patient_record(d)?;
+    let verdicts = verdicts_of(d, &record, protocol)?;
+    Ok((record, verdicts))
+}
+
+/// The patient's record for endpoint derivation, without the response verdicts.
+fn patient_record(d: &PatientData<'_>) -> Result<PatientRecord> {
     let id = &d.patient.patient_id;
     let allocation = trial_allocation(d.allocation)?;
     let randomized_on = date_of("allocation", id, &d.allocation.randomized_on)?;
@@ -208,11 +215,11 @@ fn record_of(d: &PatientData<'_>, protocol: &Protocol) -> Result<(PatientRecord,
         treated_lesions: treated,
         reinterventions,
     };
-    let verdicts = verdicts_of(d, &record, protocol)?;
-    Ok((record, verdicts))
+    Ok(record)
 }
 
 fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol) -> Result<ResponseVerdicts> {
+    let assessed = assessment_of(d, record, protocol)?;
     let empty = ResponseVerdicts {
         time_points: Vec::new(),
         best_confirmed: None,
@@ -231,8 +238,17 @@ fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol)
             .collect(),
         burden: Vec::new(),
     };
+    Ok(assessed.as_ref().and_then(PatientAssessment::accepted).map_or(empty, ResponseVerdicts::from_accepted))
+}
+
+/// The response assessment of a patient's stored reads (`None` without reads).
+fn assessment_of(
+    d: &PatientData<'_>,
+    record: &PatientRecord,
+    protocol: &Protocol,
+) -> Result<Option<PatientAssessment>> {
     if d.reads.is_empty() {
-        return Ok(empty);
+        return Ok(None);
     }
     let mut readers: Vec<&str> = d.reads.iter().map(|r| r.reader.as_str()).collect();
     readers.sort();
@@ -259,35 +275,92 @@ fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol)
     let doc = json!({"format": "cryoseed-assessments", "version": 1, "patients": [patient]});
     let (inputs, _) = parse_assessments(&doc.to_string())
         .map_err(|e| invalid("assessment", "observations", format!("patient {}: {e}", d.patient.patient_id)))?;
-    let assessed = assess_patient(&inputs[0], protocol);
-    Ok(assessed.accepted().map_or(empty, ResponseVerdicts::from_accepted))
+    Ok(Some(assess_patient(&inputs[0], protocol)))
+}
+
+/// A randomized patient whose two readers disagree and who has no adjudication yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingAdjudication {
+    /// The patient.
+    pub patient_id: String,
+    /// The patient's readers, reader 1 first.
+    pub readers: Vec<String>,
+    /// The discordances, in one line (time points and triggers).
+    pub summary: String,
 }
 
 impl Store {
+    /// The adjudicators' work list: every randomized patient whose stored reads fire a protocol
+    /// discordance trigger (`[response.adjudication]`) and who has no adjudication, by patient.
+    pub async fn pending_adjudications(&self, protocol: &Protocol) -> Result<Vec<PendingAdjudication>> {
+        let snapshot = self.snapshot().await?;
+        let mut pending = Vec::new();
+        for data in snapshot.patients() {
+            if data.adjudication.is_some() {
+                continue;
+            }
+            let record = patient_record(&data)?;
+            let Some(assessed) = assessment_of(&data, &record, protocol)? else { continue };
+            if matches!(assessed.review.acceptance, Acceptance::AdjudicationPending) {
+                pending.push(PendingAdjudication {
+                    patient_id: data.patient.patient_id.clone(),
+                    readers: assessed.readers.iter().map(|r| r.reader.as_str().to_owned()).collect(),
+                    summary: assessed.review.summary.clone(),
+                });
+            }
+        }
+        Ok(pending)
+    }
+
     /// The analysis datasets of every randomized patient (`trial::endpoints::derive`).
     pub async fn analysis_datasets(&self, protocol: &Protocol) -> Result<AnalysisDatasets> {
-        let patients = self.patients().await?;
-        let allocations = self.allocations().await?;
-        let screenings = self.screenings().await?;
-        let lesions = self.lesions().await?;
-        let procedures = self.procedures().await?;
-        let reads = self.assessments().await?;
-        let adjudications = self.adjudications().await?;
-        let mut records = Vec::new();
-        for patient in &patients {
-            let Some(allocation) = allocations.iter().find(|a| a.patient_id == patient.patient_id) else { continue };
-            let id = &patient.patient_id;
-            let data = PatientData {
-                patient,
-                allocation,
-                ecog: screenings.iter().find(|s| &s.patient_id == id).and_then(|s| s.ecog),
-                lesions: lesions.iter().filter(|l| &l.patient_id == id).collect(),
-                procedures: procedures.iter().filter(|p| &p.patient_id == id).collect(),
-                reads: reads.iter().filter(|r| &r.patient_id == id).collect(),
-                adjudication: adjudications.iter().find(|a| &a.patient_id == id),
-            };
-            records.push(record_of(&data, protocol)?);
-        }
+        let snapshot = self.snapshot().await?;
+        let records = snapshot.patients().iter().map(|d| record_of(d, protocol)).collect::<Result<Vec<_>>>()?;
         Ok(derive(&records, protocol)?)
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot> {
+        Ok(Snapshot {
+            patients: self.patients().await?,
+            allocations: self.allocations().await?,
+            screenings: self.screenings().await?,
+            lesions: self.lesions().await?,
+            procedures: self.procedures().await?,
+            reads: self.assessments().await?,
+            adjudications: self.adjudications().await?,
+        })
+    }
+}
+
+/// Every record the endpoints are derived from.
+struct Snapshot {
+    patients: Vec<Patient>,
+    allocations: Vec<StoredAllocation>,
+    screenings: Vec<crate::model::Screening>,
+    lesions: Vec<Lesion>,
+    procedures: Vec<Procedure>,
+    reads: Vec<Assessment>,
+    adjudications: Vec<Adjudication>,
+}
+
+impl Snapshot {
+    /// Each randomized patient's data, by patient id.
+    fn patients(&self) -> Vec<PatientData<'_>> {
+        self.patients
+            .iter()
+            .filter_map(|patient| {
+                let id = &patient.patient_id;
+                let allocation = self.allocations.iter().find(|a| &a.patient_id == id)?;
+                Some(PatientData {
+                    patient,
+                    allocation,
+                    ecog: self.screenings.iter().find(|s| &s.patient_id == id).and_then(|s| s.ecog),
+                    lesions: self.lesions.iter().filter(|l| &l.patient_id == id).collect(),
+                    procedures: self.procedures.iter().filter(|p| &p.patient_id == id).collect(),
+                    reads: self.reads.iter().filter(|r| &r.patient_id == id).collect(),
+                    adjudication: self.adjudications.iter().find(|a| &a.patient_id == id),
+                })
+            })
+            .collect()
     }
 }

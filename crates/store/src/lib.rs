@@ -42,6 +42,8 @@ mod randomization;
 mod records;
 
 pub use audit::{AuditEntry, AuditReport, BrokenEntry};
+pub use clock::{Clock, SimulatedClock};
 pub use db::{Backend, ConnectOptions, SCHEMA_VERSION, SYSTEM_ACTOR, Store};
+pub use endpoints::PendingAdjudication;
 pub use error::{Result, StoreError};
 pub use randomization::ListSummary;

@@ -136,23 +136,112 @@ fn bad_flags_and_bad_cases_are_clear_errors() {
     assert!(stderr(&out).contains("case.json: top level: missing field `patient_id`"), "{}", stderr(&out));
 }
 
-#[test]
-fn demo_is_deterministic_per_seed() {
-    let a = cryoseed(&["demo", "--patients", "40", "--seed", "5", "--json"]);
-    assert!(a.status.success(), "{}", stderr(&a));
-    let b = cryoseed(&["demo", "--patients", "40", "--seed", "5", "--json"]);
-    assert_eq!(a.stdout, b.stdout, "same seed, same bytes");
-    let c = cryoseed(&["demo", "--patients", "40", "--seed", "6", "--json"]);
-    assert_ne!(a.stdout, c.stdout, "another seed, another cohort");
-    let doc: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
-    assert_eq!(doc["screening"]["screened"], 40);
-    // Every eligible patient is randomized, and permuted blocks of 2 and 4 keep each stratum
-    // within 2 of balance (half the largest block).
-    assert_eq!(doc["randomization"]["randomized"], doc["screening"]["eligible"]);
-    for (stratum, counts) in doc["randomization"]["by_stratum"].as_object().unwrap() {
-        let (e, c) = (counts[0].as_i64().unwrap(), counts[1].as_i64().unwrap());
-        assert!((e - c).abs() <= 2, "{stratum}: {e} vs {c}");
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
     }
-    let text = cryoseed(&["demo", "--patients", "40", "--seed", "5"]);
-    assert!(stdout(&text).contains("Screening: 40 patients"), "{}", stdout(&text));
+    out.sort();
+    out
+}
+
+#[test]
+fn demo_runs_the_trial_into_a_database_byte_for_byte_per_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let demo = |name: &str, patients: &str, extra: &[&str]| {
+        let target = out(name);
+        let mut args =
+            vec!["demo", "--patients", patients, "--seed", "5", "--spacing-mm", "4", "--out", target.as_str()];
+        args.extend_from_slice(extra);
+        cryoseed(&args)
+    };
+    let a = demo("a", "3", &[]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = demo("b", "3", &["--json"]);
+    assert!(b.status.success(), "{}", stderr(&b));
+
+    // Every file, the SQLite database included, is the same bytes.
+    let files = files_under(&dir.path().join("a"));
+    assert_eq!(files, files_under(&dir.path().join("b")));
+    for name in [
+        "trial.db",
+        "demo.json",
+        "endpoints/patients.csv",
+        "endpoints/time_to_event.csv",
+        "endpoints/lesions.csv",
+        "endpoints/burden.csv",
+    ] {
+        assert!(files.contains(&std::path::PathBuf::from(name)), "{name} missing: {files:?}");
+    }
+    for f in &files {
+        let (x, y) = (
+            std::fs::read(dir.path().join("a").join(f)).unwrap(),
+            std::fs::read(dir.path().join("b").join(f)).unwrap(),
+        );
+        assert!(x == y, "{} differs between two runs with the same seed", f.display());
+    }
+
+    // The summary keeps the screening and randomization figures and points at the files.
+    let text = stdout(&a);
+    for needle in [
+        "Screening:",
+        "Randomization (stratified permuted blocks",
+        "Planning: 3 patients",
+        "Audit trail:",
+        "intact",
+        "trial.db",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    assert!(stderr(&a).contains("demo: planned 3/3"), "progress lines go to stderr: {}", stderr(&a));
+    let doc: serde_json::Value = serde_json::from_slice(&b.stdout).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(dir.path().join("b/demo.json")).unwrap()).unwrap()
+    );
+    assert_eq!(doc["randomization"]["randomized"], 3);
+    assert_eq!(doc["planning"]["patients"], 3);
+    assert_eq!(doc["audit"]["intact"], true);
+    for key in ["screenings", "randomizations", "plans", "procedures", "reads", "follow_up_updates"] {
+        assert!(doc["records"][key].as_u64().unwrap() > 0, "no {key} written");
+    }
+
+    // The database's audit chain verifies and its endpoints derive to the demo's CSV files.
+    let url = format!("sqlite://{}/trial.db", out("a"));
+    let verify = cryoseed(&["audit", "verify", "--db", &url]);
+    assert!(verify.status.success(), "{}{}", stdout(&verify), stderr(&verify));
+    let again = cryoseed(&["endpoints", "--db", &url, "--out", &out("endpoints")]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    for name in ["patients.csv", "time_to_event.csv", "lesions.csv", "burden.csv"] {
+        let derived = std::fs::read_to_string(dir.path().join("endpoints").join(name)).unwrap();
+        assert_eq!(derived, std::fs::read_to_string(dir.path().join("a/endpoints").join(name)).unwrap(), "{name}");
+        if name == "patients.csv" {
+            assert_eq!(derived.lines().count(), 4, "a header and 3 randomized patients");
+        }
+    }
+
+    // A non-empty directory is refused; --force replaces an earlier demo's output only.
+    let refused = demo("a", "1", &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("not empty"), "{}", stderr(&refused));
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    std::fs::write(dir.path().join("other/keep.txt"), "mine").unwrap();
+    let foreign = demo("other", "1", &["--force"]);
+    assert_eq!(foreign.status.code(), Some(1));
+    assert!(dir.path().join("other/keep.txt").exists());
+    let replaced = demo("a", "1", &["--force", "--json"]);
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("a/demo.json")).unwrap()).unwrap();
+    assert_eq!(doc["randomization"]["randomized"], 1);
 }

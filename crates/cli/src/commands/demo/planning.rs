@@ -1,0 +1,162 @@
+//! Planning every randomized patient with the real planner (`plan_patient`) on the phantom its
+//! lesions were measured on, in parallel. Each patient's plan depends only on its own phantom,
+//! arm and seed, and results are collected in randomization order, so thread scheduling cannot
+//! change them.
+
+use super::synth::{Population, phantom_config, phantom_seed};
+use anyhow::Context;
+use cryoseed_anatomy::Case;
+use cryoseed_core::protocol::Protocol;
+use cryoseed_core::{Arm, LesionId, Modality};
+use cryoseed_plan::{AllocationDecision, ArmPlan, PlanRequest, PlannerSettings, plan_patient};
+use rayon::prelude::*;
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What the plan gives one target lesion.
+#[derive(Clone, Debug)]
+pub struct LesionPlan {
+    /// The lesion.
+    pub lesion_id: LesionId,
+    /// What it receives.
+    pub decision: AllocationDecision,
+    /// The rule that decided, in one line.
+    pub reason: String,
+    /// Planned D90 of its seed target, Gy.
+    pub seed_d90_gy: Option<f64>,
+    /// Seed prescription, Gy.
+    pub prescription_gy: Option<f64>,
+    /// Seeds and needles.
+    pub seeds: Option<(u32, u32)>,
+    /// Share of the cryo target covered by lethal ice, %.
+    pub lethal_coverage_percent: Option<f64>,
+    /// Whether that coverage meets the planner's goal.
+    pub coverage_met: Option<bool>,
+    /// Probes.
+    pub probes: Option<u32>,
+    /// The lesion's plan document (stored in the trial database).
+    pub document: String,
+}
+
+impl LesionPlan {
+    /// The modalities the lesion receives.
+    pub fn modalities(&self) -> Vec<Modality> {
+        match self.decision {
+            AllocationDecision::Seeds => vec![Modality::Seeds],
+            AllocationDecision::Cryo => vec![Modality::Cryo],
+            AllocationDecision::Zoned => vec![Modality::Cryo, Modality::Seeds],
+        }
+    }
+}
+
+/// One patient's plan, reduced to what the trial records need.
+#[derive(Clone, Debug)]
+pub struct PatientPlanSummary {
+    /// SHA-256 of the whole plan record (compact JSON).
+    pub plan_sha256: String,
+    /// Per target lesion, in allocation order.
+    pub lesions: Vec<LesionPlan>,
+    /// Whether every constraint of the plan holds.
+    pub all_pass: bool,
+}
+
+/// Planner settings of the demo (the defaults; the grid is the phantom's).
+pub fn settings() -> PlannerSettings {
+    PlannerSettings::default()
+}
+
+/// Plans one randomized patient.
+fn plan_one(
+    population: &Population,
+    k: usize,
+    seed: u64,
+    spacing_mm: f64,
+    protocol: &Protocol,
+) -> anyhow::Result<PatientPlanSummary> {
+    let r = &population.randomized[k];
+    let candidate = &population.candidates[r.candidate];
+    let scenario = candidate.scenario.context("a randomized patient has measured lesions")?;
+    let phantom = cryoseed_sim::phantom(scenario, &phantom_config(spacing_mm), phantom_seed(seed, r.candidate))?;
+    let case = Case::new(candidate.record.patient_id.clone(), *phantom.grid(), phantom.structures().to_vec())?;
+    let arm = match r.arm {
+        Arm::Experimental => ArmPlan::Experimental,
+        Arm::Control => ArmPlan::Control(r.control),
+    };
+    let request = PlanRequest {
+        case: &case,
+        arm,
+        overrides: Vec::new(),
+        protocol,
+        settings: settings(),
+        seed: phantom_seed(seed, r.candidate),
+    };
+    let plan = plan_patient(&request).with_context(|| format!("cannot plan {}", candidate.record.patient_id))?;
+    let record = &plan.record;
+    let whole = serde_json::to_string(record)?;
+    let plan_sha256: String = Sha256::digest(whole.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let min_coverage = request.settings.evaluation.min_cryo_coverage_percent;
+    let mut lesions = Vec::new();
+    for allocation in &record.allocations {
+        let id = &allocation.lesion_id;
+        let evaluation = record.evaluation.lesions.iter().find(|l| &l.lesion_id == id);
+        let seed_plan = record.seed_plans.iter().find(|p| &p.lesion_id == id);
+        let cryo_plan = record.cryo_plans.iter().find(|p| &p.lesion_id == id);
+        let verdicts: Vec<_> = record.evaluation.verdicts.iter().filter(|v| v.scope == id.as_str()).collect();
+        let seed_target = evaluation.and_then(|e| e.seed_target);
+        let coverage = evaluation.and_then(|e| e.lethal_coverage_percent);
+        let document = json!({
+            "format": "cryoseed-lesion-plan",
+            "version": 1,
+            "software_version": record.software_version,
+            "protocol": record.protocol,
+            "patient_plan_sha256": plan_sha256,
+            "case_sha256": record.inputs.case_sha256,
+            "grid_spacing_mm": record.inputs.grid_spacing_mm,
+            "arm": record.inputs.arm,
+            "seed": record.inputs.seed,
+            "access": record.access.iter().find(|(l, _)| l == id).map(|(_, a)| a),
+            "allocation": allocation,
+            "zoning": if allocation.decision == AllocationDecision::Zoned { json!(record.zoning) } else { json!(null) },
+            "seed_plan": seed_plan,
+            "cryo_plan": cryo_plan,
+            "evaluation": evaluation,
+            "verdicts": verdicts,
+        });
+        lesions.push(LesionPlan {
+            lesion_id: id.clone(),
+            decision: allocation.decision,
+            reason: allocation.reason.clone(),
+            seed_d90_gy: seed_target.map(|s| (s.d90.0 * 10.0).round() / 10.0),
+            prescription_gy: seed_target.map(|s| s.prescription.0),
+            seeds: seed_plan.map(|p| (p.plan.planned_seed_count() as u32, p.plan.needles.len() as u32)),
+            lethal_coverage_percent: coverage.map(|c| (c * 10.0).round() / 10.0),
+            coverage_met: coverage.map(|c| c >= min_coverage - 1e-9),
+            probes: cryo_plan.map(|p| p.plan.probes.len() as u32),
+            document: serde_json::to_string(&document)?,
+        });
+    }
+    Ok(PatientPlanSummary { plan_sha256, lesions, all_pass: record.evaluation.all_pass })
+}
+
+/// Plans every randomized patient (rayon across patients), in randomization order.
+pub fn plan_all(
+    population: &Population,
+    seed: u64,
+    spacing_mm: f64,
+    protocol: &Protocol,
+    progress: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Vec<PatientPlanSummary>> {
+    let total = population.randomized.len();
+    let done = AtomicUsize::new(0);
+    (0..total)
+        .into_par_iter()
+        .map(|k| {
+            let plan = plan_one(population, k, seed, spacing_mm, protocol)?;
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            let id = &population.candidates[population.randomized[k].candidate].record.patient_id;
+            progress(&format!("planned {n}/{total} ({id})"));
+            Ok(plan)
+        })
+        .collect()
+}
