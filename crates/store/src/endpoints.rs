@@ -16,7 +16,7 @@ use crate::records::enum_str;
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::{Ecog, Gy, LesionId, Modality, SiteId};
 use cryoseed_response::format::parse_assessments;
-use cryoseed_response::{Date, LocalControl, assess_patient};
+use cryoseed_response::{Date, LocalControl, PatientAssessment, assess_patient};
 use cryoseed_trial::endpoints::{
     AnalysisDatasets, LesionVerdict, PatientRecord, ResponseVerdicts, TechnicalQa, TreatedLesion, derive,
 };
@@ -143,7 +143,9 @@ fn first_treatment(procedures: &[&Procedure], lesion_id: &str) -> Option<Date> {
         .min()
 }
 
-fn record_of(d: &PatientData<'_>, protocol: &Protocol) -> Result<(PatientRecord, ResponseVerdicts)> {
+type Derived = (PatientRecord, ResponseVerdicts, Option<PatientAssessment>);
+
+fn record_of(d: &PatientData<'_>, protocol: &Protocol) -> Result<Derived> {
     let id = &d.patient.patient_id;
     let allocation = trial_allocation(d.allocation)?;
     let randomized_on = date_of("allocation", id, &d.allocation.randomized_on)?;
@@ -208,12 +210,17 @@ fn record_of(d: &PatientData<'_>, protocol: &Protocol) -> Result<(PatientRecord,
         treated_lesions: treated,
         reinterventions,
     };
-    let verdicts = verdicts_of(d, &record, protocol)?;
-    Ok((record, verdicts))
+    let assessed = assessment_of(d, &record, protocol)?;
+    let verdicts = match assessed.as_ref().and_then(PatientAssessment::accepted) {
+        Some(accepted) => ResponseVerdicts::from_accepted(accepted),
+        None => no_verdicts(&record),
+    };
+    Ok((record, verdicts, assessed))
 }
 
-fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol) -> Result<ResponseVerdicts> {
-    let empty = ResponseVerdicts {
+/// Every time point missing, every treated lesion not evaluable.
+fn no_verdicts(record: &PatientRecord) -> ResponseVerdicts {
+    ResponseVerdicts {
         time_points: Vec::new(),
         best_confirmed: None,
         recist_progression_on: None,
@@ -230,9 +237,14 @@ fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol)
             })
             .collect(),
         burden: Vec::new(),
-    };
+    }
+}
+
+/// The `response` assessment of one patient's stored reads (every reader, the review), or `None`
+/// without reads.
+fn assessment_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol) -> Result<Option<PatientAssessment>> {
     if d.reads.is_empty() {
-        return Ok(empty);
+        return Ok(None);
     }
     let mut readers: Vec<&str> = d.reads.iter().map(|r| r.reader.as_str()).collect();
     readers.sort();
@@ -259,13 +271,20 @@ fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol)
     let doc = json!({"format": "cryoseed-assessments", "version": 1, "patients": [patient]});
     let (inputs, _) = parse_assessments(&doc.to_string())
         .map_err(|e| invalid("assessment", "observations", format!("patient {}: {e}", d.patient.patient_id)))?;
-    let assessed = assess_patient(&inputs[0], protocol);
-    Ok(assessed.accepted().map_or(empty, ResponseVerdicts::from_accepted))
+    Ok(Some(assess_patient(&inputs[0], protocol)))
 }
 
 impl Store {
     /// The analysis datasets of every randomized patient (`trial::endpoints::derive`).
     pub async fn analysis_datasets(&self, protocol: &Protocol) -> Result<AnalysisDatasets> {
+        Ok(self.analysis(protocol).await?.0)
+    }
+
+    /// The analysis datasets and, per randomized patient with reads, the full `response`
+    /// assessment (every reader's verdicts and the review), in patient order: what the analysis
+    /// report and the CDISC exports show beyond the accepted verdicts (reader concordance, each
+    /// reader's measurements and responses).
+    pub async fn analysis(&self, protocol: &Protocol) -> Result<(AnalysisDatasets, Vec<PatientAssessment>)> {
         let patients = self.patients().await?;
         let allocations = self.allocations().await?;
         let screenings = self.screenings().await?;
@@ -274,6 +293,7 @@ impl Store {
         let reads = self.assessments().await?;
         let adjudications = self.adjudications().await?;
         let mut records = Vec::new();
+        let mut assessments = Vec::new();
         for patient in &patients {
             let Some(allocation) = allocations.iter().find(|a| a.patient_id == patient.patient_id) else { continue };
             let id = &patient.patient_id;
@@ -286,8 +306,10 @@ impl Store {
                 reads: reads.iter().filter(|r| &r.patient_id == id).collect(),
                 adjudication: adjudications.iter().find(|a| &a.patient_id == id),
             };
-            records.push(record_of(&data, protocol)?);
+            let (record, verdicts, assessed) = record_of(&data, protocol)?;
+            assessments.extend(assessed);
+            records.push((record, verdicts));
         }
-        Ok(derive(&records, protocol)?)
+        Ok((derive(&records, protocol)?, assessments))
     }
 }
