@@ -287,10 +287,13 @@ fn binary_summary(name: &str, outcomes: &[(Arm, bool)], level: f64) -> BinarySum
     BinarySummary { endpoint: name.into(), arms, newcombe_ci: newcombe, fisher_p: fisher }
 }
 
-fn lcr_summary(input: &TrialInput<'_>, coding: &str, outcome: impl Fn(&cryoseed_trial::endpoints::LesionRow) -> LcrOutcome) -> LcrSummary {
+fn lcr_summary(
+    input: &TrialInput<'_>,
+    coding: &str,
+    outcome: impl Fn(&cryoseed_trial::endpoints::LesionRow) -> LcrOutcome,
+) -> LcrSummary {
     let a = &input.protocol.analysis;
-    let rows: Vec<_> =
-        input.datasets.lesions.iter().filter(|l| outcome(l) != LcrOutcome::NotEvaluable).collect();
+    let rows: Vec<_> = input.datasets.lesions.iter().filter(|l| outcome(l) != LcrOutcome::NotEvaluable).collect();
     let mut arms = Vec::new();
     for arm in ARMS {
         let sub: Vec<_> = rows.iter().filter(|l| l.arm == arm).collect();
@@ -324,10 +327,20 @@ fn lcr_summary(input: &TrialInput<'_>, coding: &str, outcome: impl Fn(&cryoseed_
         }
         Err(e) => notes.push(format!("GEE not estimable: {e}")),
     }
-    LcrSummary { coding: coding.into(), arms, gee_difference: diff, gee_ci: ci, gee_p: p, gee_working_correlation: rho, notes }
+    LcrSummary {
+        coding: coding.into(),
+        arms,
+        gee_difference: diff,
+        gee_ci: ci,
+        gee_p: p,
+        gee_working_correlation: rho,
+        notes,
+    }
 }
 
-fn ltp_cif(input: &TrialInput<'_>) -> ((Vec<(String, Option<f64>, [Option<f64>; 2])>, Option<f64>), Vec<(String, st::CumulativeIncidence)>) {
+fn ltp_cif(
+    input: &TrialInput<'_>,
+) -> ((Vec<(String, Option<f64>, [Option<f64>; 2])>, Option<f64>), Vec<(String, st::CumulativeIncidence)>) {
     let level = input.protocol.analysis.ci_level;
     let six = days_of(input.protocol.response.lcr_assessment_months);
     let rows = &input.datasets.lesions;
@@ -593,7 +606,12 @@ fn consort(input: &TrialInput<'_>) -> Consort {
             }
         })
         .collect();
-    Consort { screened: screened.len(), excluded: excluded.into_iter().collect(), randomized: input.datasets.patients.len(), arms }
+    Consort {
+        screened: screened.len(),
+        excluded: excluded.into_iter().collect(),
+        randomized: input.datasets.patients.len(),
+        arms,
+    }
 }
 
 fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
@@ -670,7 +688,10 @@ fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
         .collect();
     blocks.push(Block::Table {
         caption: Some("Patients with at least one event".into()),
-        headers: ["arm", "patients", "any AE", "grade ≥ 3", "serious", "grade 5"].iter().map(|s| (*s).to_owned()).collect(),
+        headers: ["arm", "patients", "any AE", "grade ≥ 3", "serious", "grade 5"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         rows: summary_rows,
     });
     let mut serious: Vec<(Vec<String>, Mark)> = doc
@@ -679,7 +700,8 @@ fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
         .filter(|a| !a.form.serious.is_empty() || a.form.grade >= 3)
         .filter_map(|a| {
             let arm = arm_of(&a.form.patient_id)?;
-            let criteria: Vec<String> = a.form.serious.iter().map(|s| crate::analysis::serious_name(*s).to_owned()).collect();
+            let criteria: Vec<String> =
+                a.form.serious.iter().map(|s| crate::analysis::serious_name(*s).to_owned()).collect();
             Some((
                 vec![
                     label(arm),
@@ -696,7 +718,10 @@ fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
     serious.sort_by(|a, b| a.0.cmp(&b.0));
     blocks.push(Block::Table {
         caption: Some("Grade ≥ 3 and serious events".into()),
-        headers: ["arm", "USUBJID", "term", "grade", "serious (criteria)", "study day of onset"].iter().map(|s| (*s).to_owned()).collect(),
+        headers: ["arm", "USUBJID", "term", "grade", "serious (criteria)", "study day of onset"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         rows: serious,
     });
     blocks
@@ -720,8 +745,12 @@ fn zonal_and_failures(input: &TrialInput<'_>) -> Vec<Block> {
     for pa in input.assessments {
         let Some(arm) = input.allocation(pa.patient_id.as_str()).map(|a| a.arm) else { continue };
         let Some(r) = pa.accepted() else { continue };
-        if let Some(last) = r.burden.series.iter().rev().find(|b| b.core_volume_change.is_some() || b.margin_volume_change.is_some()) {
-            let p = |x: Option<cryoseed_core::Percent>| x.map_or_else(|| "–".to_owned(), |v| format!("{:+.1} %", v.value()));
+        if let Some(last) =
+            r.burden.series.iter().rev().find(|b| b.core_volume_change.is_some() || b.margin_volume_change.is_some())
+        {
+            let p = |x: Option<cryoseed_core::Percent>| {
+                x.map_or_else(|| "–".to_owned(), |v| format!("{:+.1} %", v.value()))
+            };
             rows.push((
                 vec![
                     label(arm),
@@ -740,7 +769,10 @@ fn zonal_and_failures(input: &TrialInput<'_>) -> Vec<Block> {
         for e in &r.failures.events {
             let kind = match &e.site {
                 FailureSite::TreatedLesion { is_bulky_index: true, zone, .. } => {
-                    format!("local, bulky lesion ({})", zone.map_or_else(|| "zone unknown".to_owned(), |z| z.to_string()))
+                    format!(
+                        "local, bulky lesion ({})",
+                        zone.map_or_else(|| "zone unknown".to_owned(), |z| z.to_string())
+                    )
                 }
                 FailureSite::TreatedLesion { .. } => "local, other treated lesion".to_owned(),
                 other => other.kind().to_owned(),
@@ -825,10 +857,18 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
             vec![
                 l.coding.clone(),
                 "difference (experimental − control)".into(),
-                format!("GEE, identity link, {:?} working correlation{}", p.analysis.gee_working_correlation, l.gee_working_correlation.map_or_else(String::new, |r| format!(" (ρ = {r:.3})"))),
+                format!(
+                    "GEE, identity link, {:?} working correlation{}",
+                    p.analysis.gee_working_correlation,
+                    l.gee_working_correlation.map_or_else(String::new, |r| format!(" (ρ = {r:.3})"))
+                ),
                 opt(l.gee_difference, pct),
                 ci_text(l.gee_ci, pct),
-                format!("Wald p = {}{}", pval(l.gee_p), if l.notes.is_empty() { String::new() } else { format!("; {}", l.notes.join("; ")) }),
+                format!(
+                    "Wald p = {}{}",
+                    pval(l.gee_p),
+                    if l.notes.is_empty() { String::new() } else { format!("; {}", l.notes.join("; ")) }
+                ),
             ],
             Mark::Pass,
         ));
@@ -894,7 +934,11 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
                         a.n.to_string(),
                         a.events.to_string(),
                         days_months(a.median),
-                        format!("{} to {}", a.median_ci[0].map_or("–".into(), |v| v.to_string()), a.median_ci[1].map_or("NR".into(), |v| v.to_string())),
+                        format!(
+                            "{} to {}",
+                            a.median_ci[0].map_or("–".into(), |v| v.to_string()),
+                            a.median_ci[1].map_or("NR".into(), |v| v.to_string())
+                        ),
                         lm.join("; "),
                     ],
                     Mark::Plain,
@@ -906,7 +950,12 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
                 "experimental vs control".into(),
                 String::new(),
                 String::new(),
-                format!("Cox HR {} ({level_pct} CI {}), Wald p = {}", opt(t.cox_hr, f3), ci_text(t.cox_hr_ci, f3), pval(t.cox_p)),
+                format!(
+                    "Cox HR {} ({level_pct} CI {}), Wald p = {}",
+                    opt(t.cox_hr, f3),
+                    ci_text(t.cox_hr_ci, f3),
+                    pval(t.cox_p)
+                ),
                 String::new(),
                 format!("stratified log-rank χ² = {}, p = {}", opt(t.logrank_chi2, f3), pval(t.logrank_p)),
             ],
@@ -922,7 +971,17 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
             )),
             Block::Table {
                 caption: Some(t.endpoint.clone()),
-                headers: ["arm", "n", "events", "median", format!("{level_pct} CI of median (days)").as_str(), "landmarks"].iter().map(|s| (*s).to_owned()).collect(),
+                headers: [
+                    "arm",
+                    "n",
+                    "events",
+                    "median",
+                    format!("{level_pct} CI of median (days)").as_str(),
+                    "landmarks",
+                ]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
                 rows,
             },
         ];
@@ -940,12 +999,26 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
     for b in &s.binary {
         for (arm, x, n, ci) in &b.arms {
             rows.push((
-                vec![b.endpoint.clone(), arm.clone(), format!("{x}/{n}"), if *n > 0 { pct(*x as f64 / *n as f64) } else { "–".into() }, ci_text(*ci, pct), String::new()],
+                vec![
+                    b.endpoint.clone(),
+                    arm.clone(),
+                    format!("{x}/{n}"),
+                    if *n > 0 { pct(*x as f64 / *n as f64) } else { "–".into() },
+                    ci_text(*ci, pct),
+                    String::new(),
+                ],
                 Mark::Plain,
             ));
         }
         rows.push((
-            vec![b.endpoint.clone(), "control − experimental".into(), "Newcombe".into(), String::new(), ci_text(b.newcombe_ci, pct), format!("Fisher's exact p = {}", pval(b.fisher_p))],
+            vec![
+                b.endpoint.clone(),
+                "control − experimental".into(),
+                "Newcombe".into(),
+                String::new(),
+                ci_text(b.newcombe_ci, pct),
+                format!("Fisher's exact p = {}", pval(b.fisher_p)),
+            ],
             Mark::Pass,
         ));
     }
@@ -985,7 +1058,14 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
                 .filter_map(|b| b.bulky_volume_change.map(|p| p.value()))
                 .collect();
             burden_rows.push((
-                vec![format!("{} months", months.value()), label(arm), v.len().to_string(), opt(median(&v), |x| format!("{x:+.1} %")), vol.len().to_string(), opt(median(&vol), |x| format!("{x:+.1} %"))],
+                vec![
+                    format!("{} months", months.value()),
+                    label(arm),
+                    v.len().to_string(),
+                    opt(median(&v), |x| format!("{x:+.1} %")),
+                    vol.len().to_string(),
+                    opt(median(&vol), |x| format!("{x:+.1} %")),
+                ],
                 Mark::Plain,
             ));
         }
@@ -1002,21 +1082,35 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
                 .filter(|b| b.patient_id == r.patient_id)
                 .filter_map(|b| b.sum_change.map(|p| p.value()))
                 .min_by(f64::total_cmp)?;
-            Some(WaterfallBar { label: r.patient_id.to_string(), percent_change: best, group: usize::from(r.arm == Arm::Experimental) })
+            Some(WaterfallBar {
+                label: r.patient_id.to_string(),
+                percent_change: best,
+                group: usize::from(r.arm == Arm::Experimental),
+            })
         })
         .collect();
     let mut burden_blocks = vec![Block::Table {
         caption: Some("Median % change from baseline".into()),
-        headers: ["time point", "arm", "n (SLD)", "sum of diameters", "n (volume)", "bulky-lesion volume"].iter().map(|s| (*s).to_owned()).collect(),
+        headers: ["time point", "arm", "n (SLD)", "sum of diameters", "n (volume)", "bulky-lesion volume"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
         rows: burden_rows,
     }];
     if !bars.is_empty() {
-        burden_blocks.push(Block::Figures(vec![waterfall_svg(&bars, &ARMS.map(label), "Best % change in the sum of target diameters")]));
+        burden_blocks.push(Block::Figures(vec![waterfall_svg(
+            &bars,
+            &ARMS.map(label),
+            "Best % change in the sum of target diameters",
+        )]));
     }
     sections.push(Section { heading: "Tumour burden".into(), blocks: burden_blocks });
 
     // Zonal response and patterns of failure.
-    sections.push(Section { heading: "Zonal response of bulky lesions and patterns of failure".into(), blocks: zonal_and_failures(input) });
+    sections.push(Section {
+        heading: "Zonal response of bulky lesions and patterns of failure".into(),
+        blocks: zonal_and_failures(input),
+    });
 
     // Dose response.
     let dr = &s.dose_response;
@@ -1034,7 +1128,14 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
             dr.n,
             if dr.notes.is_empty() { String::new() } else { format!(" Notes: {}.", dr.notes.join("; ")) }
         )),
-        Block::Table { caption: Some("Dosimetry–outcome".into()), headers: ["term", "log-odds", format!("{level_pct} CI").as_str(), "p"].iter().map(|s| (*s).to_owned()).collect(), rows: dr_rows },
+        Block::Table {
+            caption: Some("Dosimetry–outcome".into()),
+            headers: ["term", "log-odds", format!("{level_pct} CI").as_str(), "p"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            rows: dr_rows,
+        },
     ];
     if !figs.dose_points.is_empty() {
         dr_blocks.push(Block::Figures(vec![dose_svg(&figs.dose_points, &dr.coefficients)]));
@@ -1047,7 +1148,8 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
     // Reader concordance.
     let c = &s.concordance;
     let k = |(n, v): (usize, Option<f64>)| format!("{} ({} pairs)", opt(v, f3), n);
-    let pending = input.assessments.iter().filter(|a| matches!(a.review.acceptance, Acceptance::AdjudicationPending)).count();
+    let pending =
+        input.assessments.iter().filter(|a| matches!(a.review.acceptance, Acceptance::AdjudicationPending)).count();
     sections.push(Section {
         heading: "Reader concordance".into(),
         blocks: vec![

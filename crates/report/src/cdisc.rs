@@ -90,7 +90,10 @@ fn organ_loc(organ: &str) -> String {
 
 /// Reader code → `RADIOLOGIST n` (1-based, readers of the patient in id order).
 fn eval_id(readers: &[String], reader: &str) -> String {
-    readers.iter().position(|r| r == reader).map_or_else(|| "RADIOLOGIST".to_owned(), |i| format!("RADIOLOGIST {}", i + 1))
+    readers
+        .iter()
+        .position(|r| r == reader)
+        .map_or_else(|| "RADIOLOGIST".to_owned(), |i| format!("RADIOLOGIST {}", i + 1))
 }
 
 /// Renumbers `--SEQ` (column `seq`) 1, 2, … within each `USUBJID` (column 2) in row order.
@@ -172,9 +175,8 @@ fn dm(input: &TrialInput<'_>) -> Table {
             text("ARM", "Description of Planned Arm"),
             text("ACTARMCD", "Actual Arm Code").coded("EXP, CTRL"),
             text("ACTARM", "Description of Actual Arm"),
-            text("ARMNRS", "Reason Arm and/or Actual Arm is Null").coded(
-                "ARMNULRS (C142179): SCREEN FAILURE, NOT ASSIGNED, ASSIGNED, NOT TREATED",
-            ),
+            text("ARMNRS", "Reason Arm and/or Actual Arm is Null")
+                .coded("ARMNULRS (C142179): SCREEN FAILURE, NOT ASSIGNED, ASSIGNED, NOT TREATED"),
         ],
     );
     let study = input.study_id();
@@ -188,11 +190,7 @@ fn dm(input: &TrialInput<'_>) -> Table {
         let (armcd, arm, actcd, act, nrs) = match alloc {
             Some(a) => {
                 let (cd, name) = arm_code(a.arm);
-                if first.is_some() {
-                    (cd, name, cd, name, "")
-                } else {
-                    (cd, name, "", "", "ASSIGNED, NOT TREATED")
-                }
+                if first.is_some() { (cd, name, cd, name, "") } else { (cd, name, "", "", "ASSIGNED, NOT TREATED") }
             }
             None if screening.is_some_and(|s| s.status == "ineligible") => ("", "", "", "", "SCREEN FAILURE"),
             None => ("", "", "", "", "NOT ASSIGNED"),
@@ -523,8 +521,7 @@ fn rs(input: &TrialInput<'_>) -> Table {
             text("DOMAIN", "Domain Abbreviation"),
             text("USUBJID", "Unique Subject Identifier"),
             num("RSSEQ", "Sequence Number"),
-            text("RSTESTCD", "Assessment Short Name")
-                .coded("ONCRSTCD (C96782): OVRLRESP, TRGRESP, NTRGRESP, BESTRESP"),
+            text("RSTESTCD", "Assessment Short Name").coded("ONCRSTCD (C96782): OVRLRESP, TRGRESP, NTRGRESP, BESTRESP"),
             text("RSTEST", "Assessment Name").coded(
                 "ONCRTEST (C96781): Overall Response, Target Response, Non-target Response, Best Overall Response",
             ),
@@ -589,7 +586,8 @@ fn rs(input: &TrialInput<'_>) -> Table {
                 push("OVRLRESP", "Overall Response", overall_code(tp.response), &tp.label, &date);
             }
             let best = r.recist.best(&input.protocol.response);
-            let (label, date) = best.time_point.clone().map_or((String::new(), String::new()), |(l, d)| (l, d.to_string()));
+            let (label, date) =
+                best.time_point.clone().map_or((String::new(), String::new()), |(l, d)| (l, d.to_string()));
             push("BESTRESP", "Best Overall Response", overall_code(best.response), &label, &date);
         }
     }
@@ -599,9 +597,11 @@ fn rs(input: &TrialInput<'_>) -> Table {
 }
 
 fn relatedness(a: &cryoseed_store::model::AdverseEventRecord) -> &'static str {
-    let treatment = a.form.attributions.iter().filter(|x| {
-        matches!(x.cause, Cause::Cryoablation | Cause::SeedImplantation | Cause::Radiation)
-    });
+    let treatment = a
+        .form
+        .attributions
+        .iter()
+        .filter(|x| matches!(x.cause, Cause::Cryoablation | Cause::SeedImplantation | Cause::Radiation));
     match treatment.map(|x| x.certainty).max() {
         Some(c) if c.is_related() => "RELATED",
         _ => "NOT RELATED",
@@ -813,14 +813,7 @@ fn ts(input: &TrialInput<'_>) -> Table {
         ("OUTMSPRI", "Primary Outcome Measure", "Local progression-free survival of the bulky index lesion".into()),
     ];
     for (cd, name, val) in params {
-        t.push(vec![
-            input.study_id().into(),
-            "TS".into(),
-            Cell::Number(None),
-            cd.into(),
-            name.into(),
-            val.into(),
-        ]);
+        t.push(vec![input.study_id().into(), "TS".into(), Cell::Number(None), cd.into(), name.into(), val.into()]);
     }
     // TSSEQ numbers repeated parameters (OUTMSPRI 1, 2), SDTMIG §7.4.
     let c = t.column("TSPARMCD").expect("column");
@@ -1020,7 +1013,14 @@ fn adrs(input: &TrialInput<'_>) -> Table {
     for row in &input.datasets.patients {
         let id = row.patient_id.as_str();
         let (_, trt) = arm_code(row.arm);
-        let mut push = |cd: &str, name: &str, avalc: &str, aval: Option<f64>, lnk: &str, date: Option<String>, visit: &str, anl: &str| {
+        let mut push = |cd: &str,
+                        name: &str,
+                        avalc: &str,
+                        aval: Option<f64>,
+                        lnk: &str,
+                        date: Option<String>,
+                        visit: &str,
+                        anl: &str| {
             t.push(vec![
                 input.study_id().into(),
                 input.usubjid(id).into(),
@@ -1039,10 +1039,28 @@ fn adrs(input: &TrialInput<'_>) -> Table {
         let accepted = input.assessments.iter().find(|a| a.patient_id.as_str() == id).and_then(|a| a.accepted());
         if let Some(r) = accepted {
             for tp in &r.recist.time_points {
-                push("OVRLRESP", "Overall Response by Accepted Reader", overall_code(tp.response), Some(rank(tp.response)), "", Some(tp.date.to_string()), &tp.label.to_uppercase(), "");
+                push(
+                    "OVRLRESP",
+                    "Overall Response by Accepted Reader",
+                    overall_code(tp.response),
+                    Some(rank(tp.response)),
+                    "",
+                    Some(tp.date.to_string()),
+                    &tp.label.to_uppercase(),
+                    "",
+                );
             }
             let best = r.recist.best(&input.protocol.response);
-            push("BOR", "Best Overall Response (RECIST 1.1)", overall_code(best.response), Some(rank(best.response)), "", best.time_point.as_ref().map(|(_, d)| d.to_string()), "", "");
+            push(
+                "BOR",
+                "Best Overall Response (RECIST 1.1)",
+                overall_code(best.response),
+                Some(rank(best.response)),
+                "",
+                best.time_point.as_ref().map(|(_, d)| d.to_string()),
+                "",
+                "",
+            );
         }
         push(
             "ORR",
@@ -1100,7 +1118,9 @@ fn adae(input: &TrialInput<'_>) -> Table {
         ],
     );
     let mut sorted: Vec<_> = input.doc.adverse_events.iter().collect();
-    sorted.sort_by(|a, b| (input.usubjid(&a.form.patient_id), a.ae_id).cmp(&(input.usubjid(&b.form.patient_id), b.ae_id)));
+    sorted.sort_by(|a, b| {
+        (input.usubjid(&a.form.patient_id), a.ae_id).cmp(&(input.usubjid(&b.form.patient_id), b.ae_id))
+    });
     let mut seq: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
     for a in sorted {
         let f = &a.form;

@@ -122,7 +122,14 @@ impl Table {
     /// Appends a row; panics when the row does not match the variables (a programming error in
     /// the builders, caught by their tests).
     pub fn push(&mut self, row: Vec<Cell>) {
-        assert_eq!(row.len(), self.specs.len(), "{}: row of {} cells for {} variables", self.name, row.len(), self.specs.len());
+        assert_eq!(
+            row.len(),
+            self.specs.len(),
+            "{}: row of {} cells for {} variables",
+            self.name,
+            row.len(),
+            self.specs.len()
+        );
         for (cell, spec) in row.iter().zip(&self.specs) {
             let ok = matches!((cell, spec.kind), (Cell::Text(_), Kind::Text) | (Cell::Number(_), Kind::Number));
             assert!(ok, "{}.{}: cell {cell:?} does not match the variable's type", self.name, spec.name);

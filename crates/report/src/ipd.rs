@@ -80,8 +80,15 @@ pub fn ipd(input: &TrialInput<'_>, seed: u64) -> Vec<Table> {
         .map(|(i, s)| (s, format!("CENTRE {}", char::from(b'A' + (i % 26) as u8))))
         .collect();
     let ctx = Ctx { input, codes: participant_codes(input, seed), centres };
-    let mut tables =
-        vec![participants(&ctx), time_to_event(&ctx), lesions(&ctx), procedures(&ctx), measurements(&ctx), adverse_events(&ctx), burden(&ctx)];
+    let mut tables = vec![
+        participants(&ctx),
+        time_to_event(&ctx),
+        lesions(&ctx),
+        procedures(&ctx),
+        measurements(&ctx),
+        adverse_events(&ctx),
+        burden(&ctx),
+    ];
     // Rows in participant-code order, so the file order says nothing of enrolment order.
     for t in &mut tables {
         let c = t.column("ipd_id").expect("ipd_id");
@@ -291,7 +298,8 @@ fn measurements(ctx: &Ctx<'_, '_>) -> Table {
     for a in reads {
         let Some(code) = ctx.codes.get(&a.patient_id) else { continue };
         let readers = ctx.input.readers_of(&a.patient_id);
-        let reader = readers.iter().position(|r| r == &a.reader).map(|i| format!("READER {}", i + 1)).unwrap_or_default();
+        let reader =
+            readers.iter().position(|r| r == &a.reader).map(|i| format!("READER {}", i + 1)).unwrap_or_default();
         let day = ctx.day(&a.patient_id, &a.assessed_on);
         for o in a.observations.get("lesions").and_then(Value::as_array).into_iter().flatten() {
             let status = o

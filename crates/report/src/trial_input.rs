@@ -58,7 +58,9 @@ impl TrialInput<'_> {
             .chain(d.allocations.iter().map(|a| &a.randomized_on))
             .chain(d.procedures.iter().map(|p| &p.performed_on))
             .chain(d.assessments.iter().map(|a| &a.assessed_on))
-            .chain(d.adverse_events.iter().flat_map(|a| std::iter::once(&a.form.onset).chain(a.form.resolution.as_ref())));
+            .chain(
+                d.adverse_events.iter().flat_map(|a| std::iter::once(&a.form.onset).chain(a.form.resolution.as_ref())),
+            );
         texts.filter_map(|t| Date::parse(t)).max()
     }
 

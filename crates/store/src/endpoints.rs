@@ -242,7 +242,11 @@ fn no_verdicts(record: &PatientRecord) -> ResponseVerdicts {
 
 /// The `response` assessment of one patient's stored reads (every reader, the review), or `None`
 /// without reads.
-fn assessment_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol) -> Result<Option<PatientAssessment>> {
+fn assessment_of(
+    d: &PatientData<'_>,
+    record: &PatientRecord,
+    protocol: &Protocol,
+) -> Result<Option<PatientAssessment>> {
     if d.reads.is_empty() {
         return Ok(None);
     }

@@ -59,7 +59,13 @@ pub fn write_report(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow
 
 /// Writes each table as `NAME.csv` (lower case) and, with `xpt_timestamp`, `NAME.xpt`, plus
 /// `define.csv` / `define.json` (the data dictionary) into `dir` (absent or empty).
-fn write_tables(dir: &Path, flag: &str, tables: &[Table], xpt_timestamp: Option<&str>, standard: &str) -> anyhow::Result<Vec<String>> {
+fn write_tables(
+    dir: &Path,
+    flag: &str,
+    tables: &[Table],
+    xpt_timestamp: Option<&str>,
+    standard: &str,
+) -> anyhow::Result<Vec<String>> {
     let dict = dictionary(tables);
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for t in tables {

@@ -240,8 +240,8 @@ pub fn run(args: &Args, protocol: &cryoseed_core::protocol::Protocol) -> anyhow:
         plan: plan.as_ref(),
         dose: dose.as_ref(),
     };
-    let summary = export_dicom(dicom_out, &export)
-        .with_context(|| format!("cannot export {} as DICOM", case_dir.display()))?;
+    let summary =
+        export_dicom(dicom_out, &export).with_context(|| format!("cannot export {} as DICOM", case_dir.display()))?;
     let mut s = String::new();
     let ct_slices = summary.files.iter().filter(|f| f.path.starts_with("ct")).count();
     let _ = writeln!(

@@ -10,7 +10,12 @@ use std::path::Path;
 mod fixture;
 
 fn build(seed: u64) -> fixture::Fixture {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(fixture::build(seed))
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fixture::build(seed))
 }
 
 fn run_json(args: &[&str]) -> Value {
@@ -20,7 +25,12 @@ fn run_json(args: &[&str]) -> Value {
 }
 
 /// Copies the rows of `input` for which `keep` holds, with extra derived columns.
-fn derive_csv(input: &Path, output: &Path, keep: impl Fn(&csv::StringRecord, &csv::StringRecord) -> bool, extra: &[(&str, &dyn Fn(&csv::StringRecord, &csv::StringRecord) -> String)]) {
+fn derive_csv(
+    input: &Path,
+    output: &Path,
+    keep: impl Fn(&csv::StringRecord, &csv::StringRecord) -> bool,
+    extra: &[(&str, &dyn Fn(&csv::StringRecord, &csv::StringRecord) -> String)],
+) {
     let mut r = csv::Reader::from_path(input).unwrap();
     let headers = r.headers().unwrap().clone();
     let mut w = csv::Writer::from_path(output).unwrap();
@@ -70,7 +80,18 @@ fn report_numbers_equal_the_stats_cli_on_the_exported_analysis_datasets() {
     // LPFS: Kaplan–Meier per arm and the stratified log-rank test.
     let lpfs = dir.path().join("lpfs.csv");
     derive_csv(&ep.join("time_to_event.csv"), &lpfs, |h, r| cell(h, r, "endpoint") == "LPFS", &[]);
-    let km = run_json(&["stats", "km", "--input", lpfs.to_str().unwrap(), "--time", "time_days", "--event", "status", "--group", "arm"]);
+    let km = run_json(&[
+        "stats",
+        "km",
+        "--input",
+        lpfs.to_str().unwrap(),
+        "--time",
+        "time_days",
+        "--event",
+        "status",
+        "--group",
+        "arm",
+    ]);
     let ours = s["time_to_event"].as_array().unwrap().iter().find(|e| e["endpoint"] == "LPFS").unwrap();
     for g in km["groups"].as_array().unwrap() {
         let arm = ours["arms"].as_array().unwrap().iter().find(|a| a["arm"] == g["group"]).unwrap();
@@ -79,18 +100,57 @@ fn report_numbers_equal_the_stats_cli_on_the_exported_analysis_datasets() {
         assert_eq!(f(&arm["median"]), f(&g["median"]), "{}", g["group"]);
         assert_eq!(arm["median_ci"], g["median_ci"], "{}", g["group"]);
     }
-    let lr = run_json(&["stats", "logrank", "--input", lpfs.to_str().unwrap(), "--time", "time_days", "--event", "status", "--group", "arm", "--strata", "stratum"]);
+    let lr = run_json(&[
+        "stats",
+        "logrank",
+        "--input",
+        lpfs.to_str().unwrap(),
+        "--time",
+        "time_days",
+        "--event",
+        "status",
+        "--group",
+        "arm",
+        "--strata",
+        "stratum",
+    ]);
     assert_eq!(f(&ours["logrank_p"]), f(&lr["p_value"]));
     assert_eq!(f(&ours["logrank_chi2"]), f(&lr["chi2"]));
     let cox_in = dir.path().join("lpfs_cox.csv");
-    derive_csv(&lpfs, &cox_in, |_, _| true, &[("experimental", &|h, r| if cell(h, r, "arm") == "experimental" { "1".into() } else { "0".into() })]);
-    let cox = run_json(&["stats", "cox", "--input", cox_in.to_str().unwrap(), "--time", "time_days", "--event", "status", "--covariates", "experimental"]);
+    derive_csv(
+        &lpfs,
+        &cox_in,
+        |_, _| true,
+        &[("experimental", &|h, r| if cell(h, r, "arm") == "experimental" { "1".into() } else { "0".into() })],
+    );
+    let cox = run_json(&[
+        "stats",
+        "cox",
+        "--input",
+        cox_in.to_str().unwrap(),
+        "--time",
+        "time_days",
+        "--event",
+        "status",
+        "--covariates",
+        "experimental",
+    ]);
     let c = &cox["coefficients"][0];
     assert_eq!(f(&ours["cox_hr"]), f(&c["hr"]), "{cox}");
 
     // ORR: Clopper–Pearson per arm, Newcombe difference, Fisher's exact test.
-    let binom = run_json(&["stats", "binom", "--input", ep.join("patients.csv").to_str().unwrap(), "--outcome", "objective_response", "--group", "arm"]);
-    let orr = s["binary"].as_array().unwrap().iter().find(|b| b["endpoint"].as_str().unwrap().starts_with("ORR")).unwrap();
+    let binom = run_json(&[
+        "stats",
+        "binom",
+        "--input",
+        ep.join("patients.csv").to_str().unwrap(),
+        "--outcome",
+        "objective_response",
+        "--group",
+        "arm",
+    ]);
+    let orr =
+        s["binary"].as_array().unwrap().iter().find(|b| b["endpoint"].as_str().unwrap().starts_with("ORR")).unwrap();
     for (ours, theirs) in orr["arms"].as_array().unwrap().iter().zip(binom["groups"].as_array().unwrap()) {
         assert_eq!(ours[0], theirs["group"]);
         assert_eq!(ours[1], theirs["successes"]);
@@ -111,7 +171,20 @@ fn report_numbers_equal_the_stats_cli_on_the_exported_analysis_datasets() {
             ("experimental", &|h, r| if cell(h, r, "arm") == "experimental" { "1".into() } else { "0".into() }),
         ],
     );
-    let gee = run_json(&["stats", "gee", "--input", lcr.to_str().unwrap(), "--outcome", "controlled", "--covariates", "experimental", "--cluster", "patient_id", "--link", "identity"]);
+    let gee = run_json(&[
+        "stats",
+        "gee",
+        "--input",
+        lcr.to_str().unwrap(),
+        "--outcome",
+        "controlled",
+        "--covariates",
+        "experimental",
+        "--cluster",
+        "patient_id",
+        "--link",
+        "identity",
+    ]);
     let g = gee["coefficients"].as_array().unwrap().iter().find(|c| c["name"] == "experimental").unwrap();
     let primary = &s["lcr"][0];
     assert_eq!(f(&primary["gee_difference"]), f(&g["coef"]));
@@ -124,9 +197,23 @@ fn trial_exports_write_sdtm_adam_and_ipd_deterministically() {
     let fx = build(5);
     let dir = tempfile::tempdir().unwrap();
     let run = |tag: &str| {
-        let (sdtm, adam, ipd) = (dir.path().join(format!("sdtm{tag}")), dir.path().join(format!("adam{tag}")), dir.path().join(format!("ipd{tag}")));
+        let (sdtm, adam, ipd) = (
+            dir.path().join(format!("sdtm{tag}")),
+            dir.path().join(format!("adam{tag}")),
+            dir.path().join(format!("ipd{tag}")),
+        );
         let o = cryoseed(&[
-            "export", "--db", &fx.url, "--sdtm", sdtm.to_str().unwrap(), "--adam", adam.to_str().unwrap(), "--ipd", ipd.to_str().unwrap(), "--ipd-seed", "99",
+            "export",
+            "--db",
+            &fx.url,
+            "--sdtm",
+            sdtm.to_str().unwrap(),
+            "--adam",
+            adam.to_str().unwrap(),
+            "--ipd",
+            ipd.to_str().unwrap(),
+            "--ipd-seed",
+            "99",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
         (sdtm, adam, ipd)
@@ -140,18 +227,29 @@ fn trial_exports_write_sdtm_adam_and_ipd_deterministically() {
     for d in ["adsl", "adtte", "adrs", "adae"] {
         assert!(adam.join(format!("{d}.xpt")).is_file(), "{d}.xpt");
     }
-    for f in ["participants.csv", "time_to_event.csv", "lesions.csv", "adverse_events.csv", "define.csv", "define.json"] {
+    for f in ["participants.csv", "time_to_event.csv", "lesions.csv", "adverse_events.csv", "define.csv", "define.json"]
+    {
         assert!(ipd.join(f).is_file(), "{f}");
     }
     assert!(!ipd.join("participants.xpt").exists());
     let define: Value = serde_json::from_str(&std::fs::read_to_string(sdtm.join("define.json")).unwrap()).unwrap();
-    assert!(define["variables"].as_array().unwrap().iter().any(|v| v["variable"] == "RSTESTCD" && v["codelist"].as_str().unwrap().contains("OVRLRESP")));
+    assert!(
+        define["variables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["variable"] == "RSTESTCD" && v["codelist"].as_str().unwrap().contains("OVRLRESP"))
+    );
     let (sdtm2, adam2, ipd2) = run("2");
     for (a, b) in [(&sdtm, &sdtm2), (&adam, &adam2), (&ipd, &ipd2)] {
         let mut names: Vec<_> = std::fs::read_dir(a).unwrap().map(|e| e.unwrap().file_name()).collect();
         names.sort();
         for n in names {
-            assert_eq!(std::fs::read(a.join(&n)).unwrap(), std::fs::read(b.join(&n)).unwrap(), "{n:?} differs between runs");
+            assert_eq!(
+                std::fs::read(a.join(&n)).unwrap(),
+                std::fs::read(b.join(&n)).unwrap(),
+                "{n:?} differs between runs"
+            );
         }
     }
     // A non-empty output folder is refused before anything is written.

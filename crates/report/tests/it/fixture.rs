@@ -72,7 +72,15 @@ fn day(d: Date, plus: i32) -> String {
     d.plus_days(plus).to_string()
 }
 
-fn ae(patient: &str, term: &str, grade: u8, onset: String, resolution: Option<String>, cause: Cause, serious: Vec<SeriousCriterion>) -> AdverseEventForm {
+fn ae(
+    patient: &str,
+    term: &str,
+    grade: u8,
+    onset: String,
+    resolution: Option<String>,
+    cause: Cause,
+    serious: Vec<SeriousCriterion>,
+) -> AdverseEventForm {
     AdverseEventForm {
         patient_id: patient.into(),
         term: term.into(),
@@ -106,7 +114,11 @@ pub async fn populate(store: &Store, seed: u64) {
     let mut rng = Rng::new(seed);
     store.bootstrap_admin(ADMIN, "Administrator").await.unwrap();
     for (i, modality) in [(1, Modality::Cryo), (2, Modality::Seeds)] {
-        let site = Site { site_id: format!("SITE-{i:02}"), name: format!("Centre hospital {i}"), control_modality: Some(modality) };
+        let site = Site {
+            site_id: format!("SITE-{i:02}"),
+            name: format!("Centre hospital {i}"),
+            control_modality: Some(modality),
+        };
         store.add_site(ADMIN, &site).await.unwrap();
     }
     for (id, name, role) in [
@@ -142,7 +154,11 @@ pub async fn populate(store: &Store, seed: u64) {
         let version = store.patient(id).await.unwrap().version;
         if k == n - 1 {
             // Randomized, withdrew before any procedure.
-            let f = FollowUp { withdrawn_on: Some(day(randomized, 3)), last_contact_on: Some(day(randomized, 3)), ..FollowUp::default() };
+            let f = FollowUp {
+                withdrawn_on: Some(day(randomized, 3)),
+                last_contact_on: Some(day(randomized, 3)),
+                ..FollowUp::default()
+            };
             store.update_follow_up(INV, id, &f, version, "consent withdrawn").await.unwrap();
             continue;
         }
@@ -172,18 +188,21 @@ pub async fn populate(store: &Store, seed: u64) {
                     lethal_isotherm_covered: (m == Modality::Cryo).then(|| rng.chance(0.9)),
                 };
                 store
-                    .record_procedure(INV, &Procedure {
-                        procedure_id: 0,
-                        patient_id: id.clone(),
-                        lesion_id: l.lesion_id.clone(),
-                        modality: m,
-                        performed_on: performed.to_string(),
-                        is_reintervention: false,
-                        seeds_implanted: (m == Modality::Seeds).then(|| 20 + rng.int(0, 40) as u32),
-                        details: json!({"operator_note": format!("patient {id} lesion {}", l.lesion_id)}),
-                        notes: Some(format!("{id}: uneventful, Dr. Vestigator")),
-                        qa: Some(qa),
-                    })
+                    .record_procedure(
+                        INV,
+                        &Procedure {
+                            procedure_id: 0,
+                            patient_id: id.clone(),
+                            lesion_id: l.lesion_id.clone(),
+                            modality: m,
+                            performed_on: performed.to_string(),
+                            is_reintervention: false,
+                            seeds_implanted: (m == Modality::Seeds).then(|| 20 + rng.int(0, 40) as u32),
+                            details: json!({"operator_note": format!("patient {id} lesion {}", l.lesion_id)}),
+                            notes: Some(format!("{id}: uneventful, Dr. Vestigator")),
+                            qa: Some(qa),
+                        },
+                    )
                     .await
                     .unwrap();
             }
@@ -243,7 +262,8 @@ pub async fn populate(store: &Store, seed: u64) {
                             let v = (d / d0).powi(3) * d0 * 2.6;
                             o["volume_ml"] = json!((v * 10.0).round() / 10.0);
                             if experimental {
-                                o["core_volume_ml"] = json!((v * 0.55 * if t == 0 { 1.0 } else { 0.6 } * 10.0).round() / 10.0);
+                                o["core_volume_ml"] =
+                                    json!((v * 0.55 * if t == 0 { 1.0 } else { 0.6 } * 10.0).round() / 10.0);
                                 o["margin_volume_ml"] = json!((v * 0.45 * 10.0).round() / 10.0);
                             }
                         }
@@ -261,13 +281,16 @@ pub async fn populate(store: &Store, seed: u64) {
                     read["new_lesions"] = json!([{"new_lesion_id": "NL1", "organ": "liver"}]);
                 }
                 store
-                    .record_assessment(reader, &Assessment {
-                        patient_id: id.clone(),
-                        reader: reader.into(),
-                        label: (*label).into(),
-                        assessed_on: date.to_string(),
-                        observations: read,
-                    })
+                    .record_assessment(
+                        reader,
+                        &Assessment {
+                            patient_id: id.clone(),
+                            reader: reader.into(),
+                            label: (*label).into(),
+                            assessed_on: date.to_string(),
+                            observations: read,
+                        },
+                    )
                     .await
                     .unwrap();
             }
@@ -280,18 +303,21 @@ pub async fn populate(store: &Store, seed: u64) {
             let on = completion.plus_days(off + 10);
             if on < end {
                 store
-                    .record_procedure(INV, &Procedure {
-                        procedure_id: 0,
-                        patient_id: id.clone(),
-                        lesion_id: mine[j].lesion_id.clone(),
-                        modality: Modality::Cryo,
-                        performed_on: on.to_string(),
-                        is_reintervention: true,
-                        seeds_implanted: None,
-                        details: json!({}),
-                        notes: None,
-                        qa: None,
-                    })
+                    .record_procedure(
+                        INV,
+                        &Procedure {
+                            procedure_id: 0,
+                            patient_id: id.clone(),
+                            lesion_id: mine[j].lesion_id.clone(),
+                            modality: Modality::Cryo,
+                            performed_on: on.to_string(),
+                            is_reintervention: true,
+                            seeds_implanted: None,
+                            details: json!({}),
+                            notes: None,
+                            qa: None,
+                        },
+                    )
                     .await
                     .unwrap();
             }
@@ -304,22 +330,55 @@ pub async fn populate(store: &Store, seed: u64) {
         };
         store.update_follow_up(INV, id, &f, version, "follow-up visit").await.unwrap();
         // Adverse events.
-        let cause = if experimental || control_modality == Modality::Cryo { Cause::Cryoablation } else { Cause::SeedImplantation };
+        let cause = if experimental || control_modality == Modality::Cryo {
+            Cause::Cryoablation
+        } else {
+            Cause::SeedImplantation
+        };
         let first = randomized.plus_days(3);
-        store.record_adverse_event(INV, &ae(id, "Pain", 1 + rng.int(0, 1) as u8, day(first, 1), Some(day(first, 8)), cause, vec![])).await.unwrap();
+        store
+            .record_adverse_event(
+                INV,
+                &ae(id, "Pain", 1 + rng.int(0, 1) as u8, day(first, 1), Some(day(first, 8)), cause, vec![]),
+            )
+            .await
+            .unwrap();
         if rng.chance(0.35) {
             let g = 2 + rng.int(0, 1) as u8;
             let serious = if g >= 3 { vec![SeriousCriterion::Hospitalization] } else { vec![] };
-            store.record_adverse_event(INV, &ae(id, "Pneumothorax", g, day(first, 1), Some(day(first, 12)), cause, serious)).await.unwrap();
+            store
+                .record_adverse_event(
+                    INV,
+                    &ae(id, "Pneumothorax", g, day(first, 1), Some(day(first, 12)), cause, serious),
+                )
+                .await
+                .unwrap();
         }
         if rng.chance(0.3) {
-            store.record_adverse_event(INV, &ae(id, "Fatigue", 1 + rng.int(0, 1) as u8, day(first, 20), None, Cause::Radiation, vec![])).await.unwrap();
+            store
+                .record_adverse_event(
+                    INV,
+                    &ae(id, "Fatigue", 1 + rng.int(0, 1) as u8, day(first, 20), None, Cause::Radiation, vec![]),
+                )
+                .await
+                .unwrap();
         }
         if let Some(d) = death
             && rng.chance(0.5)
         {
             store
-                .record_adverse_event(INV, &ae(id, "Sepsis", 5, day(d, -4), Some(d.to_string()), Cause::Disease, vec![SeriousCriterion::Death]))
+                .record_adverse_event(
+                    INV,
+                    &ae(
+                        id,
+                        "Sepsis",
+                        5,
+                        day(d, -4),
+                        Some(d.to_string()),
+                        Cause::Disease,
+                        vec![SeriousCriterion::Death],
+                    ),
+                )
                 .await
                 .unwrap();
         }
@@ -329,12 +388,15 @@ pub async fn populate(store: &Store, seed: u64) {
     for a in assessments {
         if !a.review.discordances.is_empty() {
             store
-                .record_adjudication(ADJ, &Adjudication {
-                    patient_id: a.patient_id.to_string(),
-                    adjudicator: ADJ.into(),
-                    accepted_reader: R1.into(),
-                    reason: "reader 1 saw the enhancing margin nodule".into(),
-                })
+                .record_adjudication(
+                    ADJ,
+                    &Adjudication {
+                        patient_id: a.patient_id.to_string(),
+                        adjudicator: ADJ.into(),
+                        accepted_reader: R1.into(),
+                        reason: "reader 1 saw the enhancing margin nodule".into(),
+                    },
+                )
                 .await
                 .unwrap();
         }

@@ -25,7 +25,12 @@ struct Loaded {
 
 impl Loaded {
     fn input(&self) -> TrialInput<'_> {
-        TrialInput { doc: &self.doc, datasets: &self.datasets, assessments: &self.assessments, protocol: &self.protocol }
+        TrialInput {
+            doc: &self.doc,
+            datasets: &self.datasets,
+            assessments: &self.assessments,
+            protocol: &self.protocol,
+        }
     }
 }
 
@@ -61,7 +66,10 @@ fn the_fixture_covers_what_the_outputs_must_show() {
     assert!(d.time_to_event.iter().any(|r| r.status == cryoseed_trial::endpoints::EventStatus::Censored), "censoring");
     assert!(t.doc.adjudications.len() >= 2, "adjudications: {}", t.doc.adjudications.len());
     assert!(t.doc.adverse_events.iter().any(|a| a.form.grade == 5), "a grade 5 event");
-    assert!(t.doc.adverse_events.iter().any(|a| !a.form.serious.is_empty() && a.form.grade < 5), "a serious non-fatal event");
+    assert!(
+        t.doc.adverse_events.iter().any(|a| !a.form.serious.is_empty() && a.form.grade < 5),
+        "a serious non-fatal event"
+    );
     assert!(d.lesions.len() >= 30, "several lesions per patient: {}", d.lesions.len());
     assert!(t.doc.screenings.iter().any(|s| s.status == "ineligible"), "a screen failure");
     assert!(t.assessments.iter().all(|a| a.readers.len() == 2), "two readers");
@@ -76,15 +84,42 @@ fn the_fixture_covers_what_the_outputs_must_show() {
 /// tables (DM 6.1, EX 6.1.4, PR 6.1.7, AE 6.2.1, DS 6.2.4, SV 5.3, TS 7.4; oncology domains TU,
 /// TR, RS 6.3.14–6.3.16), with the Required ones (Core = "Req") marked by `*`.
 const SDTMIG: &[(&str, &str)] = &[
-    ("DM", "STUDYID* DOMAIN* USUBJID* SUBJID* RFSTDTC RFENDTC RFXSTDTC RFXENDTC RFICDTC RFPENDTC DTHDTC DTHFL SITEID* INVID INVNAM BRTHDTC AGE AGETXT AGEU SEX* RACE ETHNIC ARMCD ARM ACTARMCD ACTARM ARMNRS ACTARMUD COUNTRY* DMDTC DMDY"),
-    ("EX", "STUDYID* DOMAIN* USUBJID* EXSEQ* EXGRPID EXREFID EXSPID EXLNKID EXLNKGRP EXTRT* EXCAT EXSCAT EXDOSE EXDOSTXT EXDOSU EXDOSFRM EXDOSFRQ EXDOSRGM EXROUTE EXLOT EXLOC EXLAT EXDIR EXFAST EXADJ TAETORD EPOCH EXSTDTC* EXENDTC EXSTDY EXENDY EXDUR EXTPT EXTPTNUM EXELTM EXTPTREF EXRFTDTC"),
-    ("PR", "STUDYID* DOMAIN* USUBJID* PRSEQ* PRGRPID PRREFID PRSPID PRLNKID PRLNKGRP PRTRT* PRDECOD PRCAT PRSCAT PRPRESP PROCCUR PRREASOC PRINDC PRDOSE PRDOSTXT PRDOSU PRDOSFRM PRDOSFRQ PRROUTE PRLOC PRLAT PRDIR PRPORTOT VISITNUM VISIT VISITDY TAETORD EPOCH PRDTC PRSTDTC PRENDTC PRDY PRSTDY PRENDY PRDUR"),
-    ("TU", "STUDYID* DOMAIN* USUBJID* TUSEQ* TUGRPID TUREFID TUSPID TULNKID TULNKGRP TUTESTCD* TUTEST* TUORRES* TUSTRESC TUNAM TULOC TULAT TUDIR TUPORTOT TUMETHOD TULOBXFL TUBLFL TUEVAL TUEVALID TUACPTFL VISITNUM VISIT VISITDY TAETORD EPOCH TUDTC TUDY"),
-    ("TR", "STUDYID* DOMAIN* USUBJID* TRSEQ* TRGRPID TRREFID TRSPID TRLNKGRP TRLNKID TRTESTCD* TRTEST* TRORRES TRORRESU TRSTRESC TRSTRESN TRSTRESU TRSTAT TRREASND TRNAM TRMETHOD TRLOBXFL TRBLFL TREVAL TREVALID TRACPTFL VISITNUM VISIT VISITDY TAETORD EPOCH TRDTC TRDY"),
-    ("RS", "STUDYID* DOMAIN* USUBJID* RSSEQ* RSGRPID RSREFID RSSPID RSLNKID RSLNKGRP RSTESTCD* RSTEST* RSCAT RSORRES RSSTRESC RSSTAT RSREASND RSNAM RSLOBXFL RSBLFL RSEVAL RSEVALID RSACPTFL VISITNUM VISIT VISITDY TAETORD EPOCH RSDTC RSDY"),
-    ("AE", "STUDYID* DOMAIN* USUBJID* AESEQ* AEGRPID AEREFID AESPID AETERM* AEMODIFY AELLT AELLTCD AEDECOD* AEPTCD AEHLT AEHLTCD AEHLGT AEHLGTCD AECAT AESCAT AEPRESP AEBODSYS AEBDSYCD AESOC AESOCCD AELOC AESEV AESER AEACN AEACNOTH AEREL AERELNST AEPATT AEOUT AESCAN AESCONG AESDISAB AESDTH AESHOSP AESLIFE AESOD AESMIE AECONTRT AETOXGR TAETORD EPOCH AEDTC AESTDTC AEENDTC AEDY AESTDY AEENDY AEDUR AEENRF AEENRTPT AEENTPT"),
-    ("DS", "STUDYID* DOMAIN* USUBJID* DSSEQ* DSGRPID DSREFID DSSPID DSTERM* DSDECOD* DSCAT DSSCAT EPOCH DSDTC DSSTDTC DSDY DSSTDY"),
-    ("SV", "STUDYID* DOMAIN* USUBJID* VISITNUM* VISIT VISITDY TAETORD EPOCH SVPRESP SVOCCUR SVREASOC SVCNTMOD SVEPCHGI SVSTDTC SVENDTC SVSTDY SVENDY SVUPDES"),
+    (
+        "DM",
+        "STUDYID* DOMAIN* USUBJID* SUBJID* RFSTDTC RFENDTC RFXSTDTC RFXENDTC RFICDTC RFPENDTC DTHDTC DTHFL SITEID* INVID INVNAM BRTHDTC AGE AGETXT AGEU SEX* RACE ETHNIC ARMCD ARM ACTARMCD ACTARM ARMNRS ACTARMUD COUNTRY* DMDTC DMDY",
+    ),
+    (
+        "EX",
+        "STUDYID* DOMAIN* USUBJID* EXSEQ* EXGRPID EXREFID EXSPID EXLNKID EXLNKGRP EXTRT* EXCAT EXSCAT EXDOSE EXDOSTXT EXDOSU EXDOSFRM EXDOSFRQ EXDOSRGM EXROUTE EXLOT EXLOC EXLAT EXDIR EXFAST EXADJ TAETORD EPOCH EXSTDTC* EXENDTC EXSTDY EXENDY EXDUR EXTPT EXTPTNUM EXELTM EXTPTREF EXRFTDTC",
+    ),
+    (
+        "PR",
+        "STUDYID* DOMAIN* USUBJID* PRSEQ* PRGRPID PRREFID PRSPID PRLNKID PRLNKGRP PRTRT* PRDECOD PRCAT PRSCAT PRPRESP PROCCUR PRREASOC PRINDC PRDOSE PRDOSTXT PRDOSU PRDOSFRM PRDOSFRQ PRROUTE PRLOC PRLAT PRDIR PRPORTOT VISITNUM VISIT VISITDY TAETORD EPOCH PRDTC PRSTDTC PRENDTC PRDY PRSTDY PRENDY PRDUR",
+    ),
+    (
+        "TU",
+        "STUDYID* DOMAIN* USUBJID* TUSEQ* TUGRPID TUREFID TUSPID TULNKID TULNKGRP TUTESTCD* TUTEST* TUORRES* TUSTRESC TUNAM TULOC TULAT TUDIR TUPORTOT TUMETHOD TULOBXFL TUBLFL TUEVAL TUEVALID TUACPTFL VISITNUM VISIT VISITDY TAETORD EPOCH TUDTC TUDY",
+    ),
+    (
+        "TR",
+        "STUDYID* DOMAIN* USUBJID* TRSEQ* TRGRPID TRREFID TRSPID TRLNKGRP TRLNKID TRTESTCD* TRTEST* TRORRES TRORRESU TRSTRESC TRSTRESN TRSTRESU TRSTAT TRREASND TRNAM TRMETHOD TRLOBXFL TRBLFL TREVAL TREVALID TRACPTFL VISITNUM VISIT VISITDY TAETORD EPOCH TRDTC TRDY",
+    ),
+    (
+        "RS",
+        "STUDYID* DOMAIN* USUBJID* RSSEQ* RSGRPID RSREFID RSSPID RSLNKID RSLNKGRP RSTESTCD* RSTEST* RSCAT RSORRES RSSTRESC RSSTAT RSREASND RSNAM RSLOBXFL RSBLFL RSEVAL RSEVALID RSACPTFL VISITNUM VISIT VISITDY TAETORD EPOCH RSDTC RSDY",
+    ),
+    (
+        "AE",
+        "STUDYID* DOMAIN* USUBJID* AESEQ* AEGRPID AEREFID AESPID AETERM* AEMODIFY AELLT AELLTCD AEDECOD* AEPTCD AEHLT AEHLTCD AEHLGT AEHLGTCD AECAT AESCAT AEPRESP AEBODSYS AEBDSYCD AESOC AESOCCD AELOC AESEV AESER AEACN AEACNOTH AEREL AERELNST AEPATT AEOUT AESCAN AESCONG AESDISAB AESDTH AESHOSP AESLIFE AESOD AESMIE AECONTRT AETOXGR TAETORD EPOCH AEDTC AESTDTC AEENDTC AEDY AESTDY AEENDY AEDUR AEENRF AEENRTPT AEENTPT",
+    ),
+    (
+        "DS",
+        "STUDYID* DOMAIN* USUBJID* DSSEQ* DSGRPID DSREFID DSSPID DSTERM* DSDECOD* DSCAT DSSCAT EPOCH DSDTC DSSTDTC DSDY DSSTDY",
+    ),
+    (
+        "SV",
+        "STUDYID* DOMAIN* USUBJID* VISITNUM* VISIT VISITDY TAETORD EPOCH SVPRESP SVOCCUR SVREASOC SVCNTMOD SVEPCHGI SVSTDTC SVENDTC SVSTDY SVENDY SVUPDES",
+    ),
     ("TS", "STUDYID* DOMAIN* TSSEQ* TSGRPID TSPARMCD* TSPARM* TSVAL TSVALNF TSVALCD TSVCDREF TSVCDVER"),
 ];
 
@@ -97,17 +132,30 @@ const NOT_COLLECTED: &[&str] = &["DM.COUNTRY"];
 /// Sponsor-defined variables ADaM allows (copied SDTM variables, baseline characteristics) are
 /// listed after `|`.
 const ADAMIG: &[(&str, &str)] = &[
-    ("ADSL", "STUDYID* USUBJID* SUBJID* SITEID* AGE* AGEU* SEX* RACE* ARM* ACTARM* TRT01P* TRT01PN TRT01A TRT01AN ITTFL SAFFL RANDFL FASFL PPROTFL COMPLFL RANDDT TRTSDT TRTEDT DTHFL DTHDT LSTALVDT EOSSTT DCSREAS | STRAT1R ECOGBL"),
-    ("ADTTE", "STUDYID* USUBJID* PARAMCD* PARAM* AVAL* STARTDT* ADT* CNSR* EVNTDESC CNSDTDSC SRCDOM SRCVAR SRCSEQ TRTP TRTPN TRTA TRTAN | STRAT1R"),
+    (
+        "ADSL",
+        "STUDYID* USUBJID* SUBJID* SITEID* AGE* AGEU* SEX* RACE* ARM* ACTARM* TRT01P* TRT01PN TRT01A TRT01AN ITTFL SAFFL RANDFL FASFL PPROTFL COMPLFL RANDDT TRTSDT TRTEDT DTHFL DTHDT LSTALVDT EOSSTT DCSREAS | STRAT1R ECOGBL",
+    ),
+    (
+        "ADTTE",
+        "STUDYID* USUBJID* PARAMCD* PARAM* AVAL* STARTDT* ADT* CNSR* EVNTDESC CNSDTDSC SRCDOM SRCVAR SRCSEQ TRTP TRTPN TRTA TRTAN | STRAT1R",
+    ),
     ("ADRS", "STUDYID* USUBJID* PARAMCD* PARAM* AVAL AVALC ADT AVISIT AVISITN ANL01FL TRTP TRTPN TRTA TRTAN | TULNKID"),
-    ("ADAE", "STUDYID* USUBJID* AESEQ AETERM AEDECOD* AEBODSYS* AETOXGR ATOXGR ATOXGRN AESER AEREL ASTDT AENDT ASTDY AENDY TRTEMFL TRTA* TRTAN SAFFL"),
+    (
+        "ADAE",
+        "STUDYID* USUBJID* AESEQ AETERM AEDECOD* AEBODSYS* AETOXGR ATOXGR ATOXGRN AESER AEREL ASTDT AENDT ASTDY AENDY TRTEMFL TRTA* TRTAN SAFFL",
+    ),
 ];
 
 fn check_against(tables: &[Table], guide: &[(&str, &str)], not_collected: &[&str]) {
-    assert_eq!(tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), guide.iter().map(|g| g.0).collect::<Vec<_>>());
+    assert_eq!(
+        tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        guide.iter().map(|g| g.0).collect::<Vec<_>>()
+    );
     for (t, (name, vars)) in tables.iter().zip(guide) {
         let (standard, sponsor) = vars.split_once('|').unwrap_or((vars, ""));
-        let allowed: BTreeSet<&str> = standard.split_whitespace().chain(sponsor.split_whitespace()).map(|v| v.trim_end_matches('*')).collect();
+        let allowed: BTreeSet<&str> =
+            standard.split_whitespace().chain(sponsor.split_whitespace()).map(|v| v.trim_end_matches('*')).collect();
         let required: Vec<&str> = standard.split_whitespace().filter_map(|v| v.strip_suffix('*')).collect();
         let ours: Vec<&str> = t.specs.iter().map(|s| s.name).collect();
         for v in &ours {
@@ -119,7 +167,11 @@ fn check_against(tables: &[Table], guide: &[(&str, &str)], not_collected: &[&str
             }
         }
         for s in &t.specs {
-            assert!(s.name.len() <= 8 && s.name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()), "{name}.{}", s.name);
+            assert!(
+                s.name.len() <= 8 && s.name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                "{name}.{}",
+                s.name
+            );
             assert!(s.label.len() <= 40, "{name}.{} label {:?} is {} characters", s.name, s.label, s.label.len());
         }
         assert!(!t.rows.is_empty(), "{name} has rows");
@@ -155,7 +207,12 @@ fn sdtm_domains_have_the_implementation_guide_variables_and_recist_terminology()
         }
         for spec in table.specs.iter().filter(|s| s.name.ends_with("DTC")) {
             for v in table.values(spec.name).into_iter().filter(|v| !v.is_empty()) {
-                assert!(Date::parse(&v).is_some_and(|d| d.to_string() == v), "{}.{} = {v:?} is not ISO 8601", table.name, spec.name);
+                assert!(
+                    Date::parse(&v).is_some_and(|d| d.to_string() == v),
+                    "{}.{} = {v:?} is not ISO 8601",
+                    table.name,
+                    spec.name
+                );
             }
         }
     }
@@ -170,12 +227,21 @@ fn sdtm_domains_have_the_implementation_guide_variables_and_recist_terminology()
     let tr = values(&sdtm, "TR");
     assert_eq!(distinct(tr, "TRTESTCD"), BTreeSet::from(["LDIAM", "SUMDIAM", "VOLUME"].map(String::from)));
     let rs = values(&sdtm, "RS");
-    assert_eq!(distinct(rs, "RSTESTCD"), BTreeSet::from(["OVRLRESP", "TRGRESP", "NTRGRESP", "BESTRESP"].map(String::from)));
-    assert!(distinct(rs, "RSORRES").is_subset(&BTreeSet::from(["CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"].map(String::from))));
+    assert_eq!(
+        distinct(rs, "RSTESTCD"),
+        BTreeSet::from(["OVRLRESP", "TRGRESP", "NTRGRESP", "BESTRESP"].map(String::from))
+    );
+    assert!(
+        distinct(rs, "RSORRES")
+            .is_subset(&BTreeSet::from(["CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE"].map(String::from)))
+    );
     assert_eq!(distinct(rs, "RSCAT"), BTreeSet::from(["RECIST 1.1".to_owned()]));
     // Reader / adjudicator structure.
     assert_eq!(distinct(rs, "RSEVAL"), BTreeSet::from(["INDEPENDENT ASSESSOR", "ADJUDICATOR"].map(String::from)));
-    assert_eq!(distinct(rs, "RSEVALID"), BTreeSet::from(["RADIOLOGIST 1", "RADIOLOGIST 2", "ADJUDICATOR"].map(String::from)));
+    assert_eq!(
+        distinct(rs, "RSEVALID"),
+        BTreeSet::from(["RADIOLOGIST 1", "RADIOLOGIST 2", "ADJUDICATOR"].map(String::from))
+    );
     assert_eq!(distinct(tr, "TREVALID"), BTreeSet::from(["RADIOLOGIST 1", "RADIOLOGIST 2"].map(String::from)));
     let cols = ["USUBJID", "RSTESTCD", "VISIT", "RSEVALID", "RSORRES", "RSACPTFL"].map(|c| rs.column(c).unwrap());
     let text = |row: &Vec<Cell>, i: usize| match &row[cols[i]] {
@@ -240,7 +306,9 @@ fn adam_datasets_have_the_implementation_guide_variables_and_match_the_endpoints
     // Python: (date(2026, 1, 5) - date(1960, 1, 1)).days == 24111.
     assert_eq!(cryoseed_report::trial_input::sas_date("2026-01-05"), Some(24111.0));
     let adrs = values(&adam, "ADRS");
-    assert!(distinct(adrs, "PARAMCD").is_superset(&BTreeSet::from(["OVRLRESP", "BOR", "ORR", "LCR6"].map(String::from))));
+    assert!(
+        distinct(adrs, "PARAMCD").is_superset(&BTreeSet::from(["OVRLRESP", "BOR", "ORR", "LCR6"].map(String::from)))
+    );
     let adae = values(&adam, "ADAE");
     assert!(distinct(adae, "TRTEMFL").contains("Y"));
 }
@@ -275,7 +343,9 @@ fn transport_files_read_back_with_pyreadstat_to_the_same_values() {
             assert_eq!(col.len(), table.rows.len(), "{}.{} rows", table.name, spec.name);
             for (row, g) in table.rows.iter().zip(col) {
                 match (&row[i], spec.kind) {
-                    (Cell::Text(s), Kind::Text) => assert_eq!(g.as_str().unwrap().trim_end(), s, "{}.{}", table.name, spec.name),
+                    (Cell::Text(s), Kind::Text) => {
+                        assert_eq!(g.as_str().unwrap().trim_end(), s, "{}.{}", table.name, spec.name)
+                    }
                     (Cell::Number(None), Kind::Number) => assert!(g.is_null(), "{}.{}: {g}", table.name, spec.name),
                     // Exact IEEE → IBM; the reader's IBM → IEEE may round in the last place.
                     (Cell::Number(Some(x)), Kind::Number) => {
@@ -296,9 +366,8 @@ fn transport_files_read_back_with_pyreadstat_to_the_same_values() {
 /// "administration site conditions").
 fn contains_word(text: &str, needle: &str) -> bool {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    text.match_indices(needle).any(|(i, _)| {
-        !word(text[..i].chars().next_back()) && !word(text[i + needle.len()..].chars().next())
-    })
+    text.match_indices(needle)
+        .any(|(i, _)| !word(text[..i].chars().next_back()) && !word(text[i + needle.len()..].chars().next()))
 }
 
 #[test]
@@ -371,15 +440,28 @@ fn ipd_has_no_direct_identifier_and_keeps_every_interval() {
         }
         let mine = |t: &Table, var: &str| -> Vec<f64> {
             let c = t.column(var).unwrap();
-            t.rows.iter().filter(|r| r[0] == Cell::Text(code.clone())).filter_map(|r| match &r[c] { Cell::Number(x) => *x, Cell::Text(_) => None }).collect()
+            t.rows
+                .iter()
+                .filter(|r| r[0] == Cell::Text(code.clone()))
+                .filter_map(|r| match &r[c] {
+                    Cell::Number(x) => *x,
+                    Cell::Text(_) => None,
+                })
+                .collect()
         };
-        let mut src_proc: Vec<Date> = d.procedures.iter().filter(|x| x.patient_id == id).map(|x| Date::parse(&x.performed_on).unwrap()).collect();
+        let mut src_proc: Vec<Date> =
+            d.procedures.iter().filter(|x| x.patient_id == id).map(|x| Date::parse(&x.performed_on).unwrap()).collect();
         let mut exp_proc = mine(procedures, "day");
         src_proc.sort();
         exp_proc.sort_by(f64::total_cmp);
         source.extend(src_proc);
         exported.extend(exp_proc);
-        let mut src_ae: Vec<Date> = d.adverse_events.iter().filter(|x| x.form.patient_id == id).map(|x| Date::parse(&x.form.onset).unwrap()).collect();
+        let mut src_ae: Vec<Date> = d
+            .adverse_events
+            .iter()
+            .filter(|x| x.form.patient_id == id)
+            .map(|x| Date::parse(&x.form.onset).unwrap())
+            .collect();
         let mut exp_ae = mine(aes, "onset_day");
         src_ae.sort();
         exp_ae.sort_by(f64::total_cmp);
@@ -388,7 +470,11 @@ fn ipd_has_no_direct_identifier_and_keeps_every_interval() {
         assert_eq!(source.len(), exported.len(), "{id}");
         for i in 0..source.len() {
             for j in 0..source.len() {
-                assert_eq!(source[j].days_since(source[i]).value(), exported[j] - exported[i], "{id}: interval {i}→{j}");
+                assert_eq!(
+                    source[j].days_since(source[i]).value(),
+                    exported[j] - exported[i],
+                    "{id}: interval {i}→{j}"
+                );
                 checked += 1;
             }
         }
@@ -422,7 +508,18 @@ fn analysis_report_is_deterministic_and_names_its_provenance_in_every_section() 
         // Once per section, plus the header and the footer.
         assert_eq!(html.matches(needle).count(), sections + 2, "{needle}");
     }
-    for heading in ["CONSORT", "local control rate at 6 months", "LPFS", "Progression-free survival", "Overall survival", "Objective response", "Safety", "Dosimetry", "Zonal response", "Reader concordance"] {
+    for heading in [
+        "CONSORT",
+        "local control rate at 6 months",
+        "LPFS",
+        "Progression-free survival",
+        "Overall survival",
+        "Objective response",
+        "Safety",
+        "Dosimetry",
+        "Zonal response",
+        "Reader concordance",
+    ] {
         assert!(html.contains(heading), "{heading}");
     }
     // The same database content built again (new audit instants, same records) gives the same
@@ -445,13 +542,21 @@ fn report_numbers_equal_the_stats_functions_on_the_analysis_datasets() {
     let lpfs = s.time_to_event.iter().find(|e| e.endpoint == "LPFS").unwrap();
     for arm in &lpfs.arms {
         let sub: Vec<_> = rows.iter().filter(|r| r.arm.to_string() == arm.arm).collect();
-        let data = st::SurvivalData::new(sub.iter().map(|r| r.time.value()).collect(), sub.iter().map(|r| r.status.code() == 1).collect()).unwrap();
+        let data = st::SurvivalData::new(
+            sub.iter().map(|r| r.time.value()).collect(),
+            sub.iter().map(|r| r.status.code() == 1).collect(),
+        )
+        .unwrap();
         let km = st::kaplan_meier(&data, t.protocol.analysis.km_ci_transform, level).unwrap();
         assert_eq!(arm.median, km.median().time);
         assert_eq!(arm.median_ci, [km.median().ci_lower, km.median().ci_upper]);
         assert_eq!(arm.events, km.events);
     }
-    let data = st::SurvivalData::new(rows.iter().map(|r| r.time.value()).collect(), rows.iter().map(|r| r.status.code() == 1).collect()).unwrap();
+    let data = st::SurvivalData::new(
+        rows.iter().map(|r| r.time.value()).collect(),
+        rows.iter().map(|r| r.status.code() == 1).collect(),
+    )
+    .unwrap();
     let groups: Vec<String> = rows.iter().map(|r| r.arm.to_string()).collect();
     let strata: Vec<String> = rows.iter().map(|r| r.stratum.to_string()).collect();
     let lr = st::logrank_test(&data, &groups, Some(&strata), st::LogRankWeight::LogRank).unwrap();
