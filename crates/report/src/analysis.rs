@@ -32,6 +32,14 @@ use std::collections::BTreeMap;
 /// The arms in the order the `stats` CLI sorts group labels (as text).
 const ARMS: [Arm; 2] = [Arm::Control, Arm::Experimental];
 
+/// One arm's local control: (arm, controlled, lesions analysed, patients, Clopper–Pearson CI).
+pub type LcrArm = (String, u64, u64, usize, Option<[f64; 2]>);
+
+/// One arm's cumulative incidence at a time: (arm, CIF, CI).
+pub type CifAt = (String, Option<f64>, [Option<f64>; 2]);
+
+type CifFits = Vec<(String, st::CumulativeIncidence)>;
+
 /// One arm's Kaplan–Meier summary (times in days).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KmArm {
@@ -90,7 +98,7 @@ pub struct LcrSummary {
     pub coding: String,
     /// Per arm: (arm, controlled, lesions analysed, patients, Clopper–Pearson CI ignoring
     /// clustering).
-    pub arms: Vec<(String, u64, u64, usize, Option<[f64; 2]>)>,
+    pub arms: Vec<LcrArm>,
     /// GEE difference experimental − control (identity link), robust CI, Wald p.
     pub gee_difference: Option<f64>,
     /// Its CI.
@@ -159,7 +167,7 @@ pub struct AnalysisSummary {
     /// LCR at 6 months in the primary and the sensitivity codings.
     pub lcr: Vec<LcrSummary>,
     /// Cumulative incidence of LTP at 6 months, death competing: per arm (arm, CIF, CI) and Gray p.
-    pub ltp_cif_6m: (Vec<(String, Option<f64>, [Option<f64>; 2])>, Option<f64>),
+    pub ltp_cif_6m: (Vec<CifAt>, Option<f64>),
     /// Time-to-event endpoints.
     pub time_to_event: Vec<TimeToEventSummary>,
     /// Binary endpoints (ORR, technical success, re-intervention).
@@ -338,9 +346,7 @@ fn lcr_summary(
     }
 }
 
-fn ltp_cif(
-    input: &TrialInput<'_>,
-) -> ((Vec<(String, Option<f64>, [Option<f64>; 2])>, Option<f64>), Vec<(String, st::CumulativeIncidence)>) {
+fn ltp_cif(input: &TrialInput<'_>) -> ((Vec<CifAt>, Option<f64>), CifFits) {
     let level = input.protocol.analysis.ci_level;
     let six = days_of(input.protocol.response.lcr_assessment_months);
     let rows = &input.datasets.lesions;

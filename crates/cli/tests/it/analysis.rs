@@ -24,12 +24,15 @@ fn run_json(args: &[&str]) -> Value {
     serde_json::from_str(&stdout(&o)).unwrap()
 }
 
+/// A derived column: name and how to compute it from (headers, row).
+type Extra<'a> = (&'a str, &'a dyn Fn(&csv::StringRecord, &csv::StringRecord) -> String);
+
 /// Copies the rows of `input` for which `keep` holds, with extra derived columns.
 fn derive_csv(
     input: &Path,
     output: &Path,
     keep: impl Fn(&csv::StringRecord, &csv::StringRecord) -> bool,
-    extra: &[(&str, &dyn Fn(&csv::StringRecord, &csv::StringRecord) -> String)],
+    extra: &[Extra<'_>],
 ) {
     let mut r = csv::Reader::from_path(input).unwrap();
     let headers = r.headers().unwrap().clone();
