@@ -60,7 +60,7 @@ enum Command {
     Ctcae(commands::ctcae::CtcaeCommand),
     /// Import a DICOM CT series and RT Structure Set into a case directory (with ct.nii.gz).
     Import(commands::import::Args),
-    /// Export a case, its seed implant and dose as DICOM RT (RTSTRUCT, RTPLAN, RTDOSE, CT series).
+    /// Export a case as DICOM RT (RTSTRUCT, RTPLAN, RTDOSE, CT), or the trial database as CDISC SDTM/ADaM and de-identified IPD.
     Export(commands::export::Args),
     /// Trial database: create the schema and first administrator, or apply new migrations.
     #[command(subcommand)]
@@ -75,6 +75,8 @@ enum Command {
     Randomize(commands::randomize::Args),
     /// Analysis datasets (per patient, per time-to-event endpoint, per treated lesion, burden) as CSV.
     Endpoints(commands::endpoints::Args),
+    /// Analysis report of the stored trial: every endpoint by arm, safety, concordance (analysis.html, analysis.json).
+    Report(commands::analysis::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +149,9 @@ fn main() -> ExitCode {
             }
             Command::Endpoints(args) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::endpoints::run(&args, &p))
+            }
+            Command::Report(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::analysis::run_report(&args, &p))
             }
         };
     match result {

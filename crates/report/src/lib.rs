@@ -10,18 +10,32 @@
 //! - [`xpt`]: SAS transport (XPORT v5) files for CDISC datasets.
 //! - [`trial_plots`]: Kaplan–Meier with bands, censoring marks and numbers at risk; cumulative
 //!   incidence; forest; waterfall; swimmer; spider; CONSORT flow diagram.
+//! - Trial level, from a [`TrialInput`] (stored snapshot + analysis datasets + response
+//!   assessments): [`analysis`](mod@analysis) (the analysis report `analysis.html` and its numbers
+//!   `analysis.json`), [`cdisc`] (SDTM and ADaM datasets), [`ipd`] (de-identified individual
+//!   participant data); [`dataset`] writes any of them as CSV, SAS transport and a data
+//!   dictionary.
 //!
 //! The key design decision: figures are hand-written SVG strings, with no plotting library, no
 //! fonts to embed and no scripts. They open offline in any browser, embed in HTML as they are,
 //! and are byte-identical for the same inputs. Everything here builds strings; writing them is
 //! the caller's business.
 
+pub mod analysis;
+pub mod cdisc;
+pub mod dataset;
 pub mod html;
+pub mod ipd;
 pub mod plan_report;
 pub mod plot;
 pub mod svg;
+pub mod trial_input;
 pub mod trial_plots;
 pub mod xpt;
+
+pub use analysis::{AnalysisSummary, analysis, analysis_html};
+pub use dataset::{Table, dictionary, dictionary_csv, dictionary_json};
+pub use trial_input::TrialInput;
 
 pub use html::{Block, Document, Mark, Section};
 pub use plan_report::plan_report;

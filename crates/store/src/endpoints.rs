@@ -143,12 +143,6 @@ fn first_treatment(procedures: &[&Procedure], lesion_id: &str) -> Option<Date> {
         .min()
 }
 
-fn record_of(d: &PatientData<'_>, protocol: &Protocol) -> Result<(PatientRecord, ResponseVerdicts)> {
-    let record = patient_record(d)?;
-    let verdicts = verdicts_of(d, &record, protocol)?;
-    Ok((record, verdicts))
-}
-
 /// The patient's record for endpoint derivation, without the response verdicts.
 fn patient_record(d: &PatientData<'_>) -> Result<PatientRecord> {
     let id = &d.patient.patient_id;
@@ -218,8 +212,9 @@ fn patient_record(d: &PatientData<'_>) -> Result<PatientRecord> {
     Ok(record)
 }
 
-fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol) -> Result<ResponseVerdicts> {
-    let assessed = assessment_of(d, record, protocol)?;
+/// The accepted verdicts of a patient's assessment; without one, every time point missing and
+/// every treated lesion not evaluable.
+fn verdicts_from(record: &PatientRecord, assessed: Option<&PatientAssessment>) -> ResponseVerdicts {
     let empty = ResponseVerdicts {
         time_points: Vec::new(),
         best_confirmed: None,
@@ -238,7 +233,7 @@ fn verdicts_of(d: &PatientData<'_>, record: &PatientRecord, protocol: &Protocol)
             .collect(),
         burden: Vec::new(),
     };
-    Ok(assessed.as_ref().and_then(PatientAssessment::accepted).map_or(empty, ResponseVerdicts::from_accepted))
+    assessed.and_then(PatientAssessment::accepted).map_or(empty, ResponseVerdicts::from_accepted)
 }
 
 /// The response assessment of a patient's stored reads (`None` without reads).
@@ -293,7 +288,7 @@ impl Store {
     /// The adjudicators' work list: every randomized patient whose stored reads fire a protocol
     /// discordance trigger (`[response.adjudication]`) and who has no adjudication, by patient.
     pub async fn pending_adjudications(&self, protocol: &Protocol) -> Result<Vec<PendingAdjudication>> {
-        let snapshot = self.snapshot().await?;
+        let snapshot = self.records_snapshot().await?;
         let mut pending = Vec::new();
         for data in snapshot.patients() {
             if data.adjudication.is_some() {
@@ -314,12 +309,28 @@ impl Store {
 
     /// The analysis datasets of every randomized patient (`trial::endpoints::derive`).
     pub async fn analysis_datasets(&self, protocol: &Protocol) -> Result<AnalysisDatasets> {
-        let snapshot = self.snapshot().await?;
-        let records = snapshot.patients().iter().map(|d| record_of(d, protocol)).collect::<Result<Vec<_>>>()?;
-        Ok(derive(&records, protocol)?)
+        Ok(self.analysis(protocol).await?.0)
     }
 
-    async fn snapshot(&self) -> Result<Snapshot> {
+    /// The analysis datasets and, per randomized patient with reads, the full `response`
+    /// assessment (every reader's verdicts and the review), in patient order: what the analysis
+    /// report and the CDISC exports show beyond the accepted verdicts (reader concordance, each
+    /// reader's measurements and responses).
+    pub async fn analysis(&self, protocol: &Protocol) -> Result<(AnalysisDatasets, Vec<PatientAssessment>)> {
+        let snapshot = self.records_snapshot().await?;
+        let mut records = Vec::new();
+        let mut assessments = Vec::new();
+        for data in snapshot.patients() {
+            let record = patient_record(&data)?;
+            let assessed = assessment_of(&data, &record, protocol)?;
+            let verdicts = verdicts_from(&record, assessed.as_ref());
+            assessments.extend(assessed);
+            records.push((record, verdicts));
+        }
+        Ok((derive(&records, protocol)?, assessments))
+    }
+
+    async fn records_snapshot(&self) -> Result<Snapshot> {
         Ok(Snapshot {
             patients: self.patients().await?,
             allocations: self.allocations().await?,

@@ -87,12 +87,11 @@ impl TrialDocument {
 }
 
 impl Store {
-    /// Exports the trial (statistician, data manager or admin); the export is audited with the
-    /// document's SHA-256. Writers wait while the export reads, so it is one consistent state.
-    pub async fn export_trial(&self, actor: &str) -> Result<TrialDocument> {
-        let mut tx = self.write(actor).await?;
-        tx.require(&[Role::Statistician, Role::DataManager, Role::Admin], "export the trial")?;
-        let doc = TrialDocument {
+    /// Every record of the trial as one document, read without an audit entry (the read side of
+    /// [`Store::export_trial`], for reports and analysis exports that must not change the data
+    /// they describe). Records come in id order, so the same data give the same document.
+    pub async fn snapshot(&self) -> Result<TrialDocument> {
+        Ok(TrialDocument {
             format: FORMAT.into(),
             version: VERSION,
             sites: self.sites().await?,
@@ -110,7 +109,15 @@ impl Store {
             deviations: self.deviations().await?,
             queries: self.queries().await?,
             signatures: self.signatures().await?,
-        };
+        })
+    }
+
+    /// Exports the trial (statistician, data manager or admin); the export is audited with the
+    /// document's SHA-256. Writers wait while the export reads, so it is one consistent state.
+    pub async fn export_trial(&self, actor: &str) -> Result<TrialDocument> {
+        let mut tx = self.write(actor).await?;
+        tx.require(&[Role::Statistician, Role::DataManager, Role::Admin], "export the trial")?;
+        let doc = self.snapshot().await?;
         let sha = crate::db::hex(&Sha256::digest(doc.to_json().as_bytes()));
         tx.audit("export", "trial", FORMAT, None, None, Some(sha), None).await?;
         tx.commit().await?;

@@ -1,5 +1,10 @@
 //! `cryoseed export --case DIR [--seeds SEEDS.csv --sk-date DATE] [--dose DOSE.nii.gz]
 //! [--structure-masks DIR] --dicom-out DIR`: the case, its implant and dose as DICOM RT.
+//!
+//! `cryoseed export --db URL [--sdtm DIR] [--adam DIR] [--ipd DIR --ipd-seed S]`: the stored
+//! trial as CDISC SDTM / ADaM datasets and de-identified individual participant data
+//! ([`crate::commands::analysis`]). The two modes share the command because both are "exports
+//! for other systems"; their flags exclude each other.
 
 use crate::commands::dose::parse_seeds;
 use crate::commands::tg43::{model_from_csv_dir, warn};
@@ -15,12 +20,12 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     /// Case directory (case.json + masks/, optional ct.nii.gz). Every structure becomes an ROI
     /// (GTV, EXTERNAL or ORGAN by role); a CT is written as a CT series.
-    #[arg(long, value_name = "CASE_DIR")]
-    case: PathBuf,
+    #[arg(long, value_name = "CASE_DIR", required_unless_present = "db", conflicts_with = "db")]
+    case: Option<PathBuf>,
     /// Output folder (must not exist, or be empty): rtstruct.dcm, and with --seeds rtplan.dcm,
     /// with --dose rtdose.dcm, with a case CT ct/slice_NNNN.dcm.
-    #[arg(long, value_name = "DIR")]
-    dicom_out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "db", conflicts_with = "db")]
+    dicom_out: Option<PathBuf>,
     /// A plan (plan.json written by `cryoseed plan` on this case): exports its seeds as the RT
     /// Plan, its dose as the RT Dose, and its zones, seed and cryo targets and ice (0 °C and
     /// lethal) as ROIs. The plan is re-derived from the case and checked against the file.
@@ -57,6 +62,9 @@ pub struct Args {
     /// in case.json, else one derived from the content).
     #[arg(long, value_name = "UID")]
     frame_of_reference: Option<String>,
+    /// Trial-database exports (CDISC SDTM/ADaM, de-identified IPD) instead of DICOM.
+    #[command(flatten)]
+    trial: crate::commands::analysis::TrialExportArgs,
 }
 
 fn dicom_date(arg: &str) -> anyhow::Result<String> {
@@ -128,7 +136,13 @@ fn source_model(m: &SeedModel) -> SourceModel {
 
 /// Reads the inputs, exports, prints what was written.
 pub fn run(args: &Args, protocol: &cryoseed_core::protocol::Protocol) -> anyhow::Result<()> {
-    let loaded = cryoseed_imaging::read_case(&args.case)?;
+    if args.trial.db.is_some() {
+        return crate::commands::analysis::run_export(&args.trial, protocol);
+    }
+    let (Some(case_dir), Some(dicom_out)) = (&args.case, &args.dicom_out) else {
+        bail!("--case and --dicom-out are required (or --db for the trial exports)");
+    };
+    let loaded = cryoseed_imaging::read_case(case_dir)?;
     let ct = cryoseed_imaging::read_ct(&loaded)?;
     let case = &loaded.case;
     let mut extra = Vec::new();
@@ -137,7 +151,7 @@ pub fn run(args: &Args, protocol: &cryoseed_core::protocol::Protocol) -> anyhow:
     }
     let mut from_plan: Option<cryoseed_plan::PatientPlan> = None;
     if let Some(plan_path) = &args.plan {
-        let (_, p) = crate::commands::plan::rederive_plan(plan_path, &args.case, case, protocol)?;
+        let (_, p) = crate::commands::plan::rederive_plan(plan_path, case_dir, case, protocol)?;
         extra.extend(plan_rois(&p));
         from_plan = Some(p);
     }
@@ -226,15 +240,15 @@ pub fn run(args: &Args, protocol: &cryoseed_core::protocol::Protocol) -> anyhow:
         plan: plan.as_ref(),
         dose: dose.as_ref(),
     };
-    let summary = export_dicom(&args.dicom_out, &export)
-        .with_context(|| format!("cannot export {} as DICOM", args.case.display()))?;
+    let summary =
+        export_dicom(dicom_out, &export).with_context(|| format!("cannot export {} as DICOM", case_dir.display()))?;
     let mut s = String::new();
     let ct_slices = summary.files.iter().filter(|f| f.path.starts_with("ct")).count();
     let _ = writeln!(
         s,
         "wrote {} files to {}: {}RTSTRUCT ({} ROIs){}{}",
         summary.files.len(),
-        args.dicom_out.display(),
+        dicom_out.display(),
         if ct_slices > 0 { format!("CT series ({ct_slices} slices), ") } else { String::new() },
         summary.rois.len(),
         plan.as_ref().map(|p| format!(", RTPLAN ({} seeds)", p.seeds.len())).unwrap_or_default(),

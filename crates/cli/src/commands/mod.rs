@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod analysis;
 pub mod audit;
 pub mod cryo;
 pub mod ctcae;

@@ -1,6 +1,7 @@
 //! The `cryoseed` binary as a user meets it: exit codes, messages naming file and field, and
 //! byte-identical output for the same seed.
 
+mod analysis;
 mod cryo;
 mod dose;
 mod export;

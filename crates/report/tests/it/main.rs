@@ -53,5 +53,7 @@ fn slice_shows_outlines_isodoses_and_seeds_in_their_planes() {
     }
 }
 
+mod fixture;
+mod trial;
 mod trial_plots;
 mod xpt;

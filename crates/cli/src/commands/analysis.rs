@@ -1,0 +1,195 @@
+//! The trial-level outputs read from a trial database: `cryoseed report` (the analysis report)
+//! and `cryoseed export --db` (CDISC SDTM / ADaM, de-identified IPD).
+//!
+//! Library use (e.g. from `cryoseed demo`): [`load`] a [`TrialData`] from a store, then
+//! [`write_report`], [`write_sdtm`], [`write_adam`], [`write_ipd`]; each writes its directory in
+//! full or not at all and returns what it wrote.
+
+use crate::commands::{block_on, open_store};
+use crate::output::{self, print};
+use anyhow::Context;
+use cryoseed_core::protocol::Protocol;
+use cryoseed_report::dataset::{Table, dictionary, dictionary_csv, dictionary_json};
+use cryoseed_report::{AnalysisSummary, TrialInput, analysis_html, cdisc, ipd};
+use cryoseed_response::PatientAssessment;
+use cryoseed_store::Store;
+use cryoseed_store::export::TrialDocument;
+use cryoseed_trial::endpoints::AnalysisDatasets;
+use std::path::{Path, PathBuf};
+
+/// Everything the trial-level builders read, owned.
+#[derive(Debug)]
+pub struct TrialData {
+    /// The stored records.
+    pub doc: TrialDocument,
+    /// The analysis datasets.
+    pub datasets: AnalysisDatasets,
+    /// Every randomized patient's response assessment.
+    pub assessments: Vec<PatientAssessment>,
+}
+
+impl TrialData {
+    /// The builders' view, with `protocol`.
+    pub fn input<'a>(&'a self, protocol: &'a Protocol) -> TrialInput<'a> {
+        TrialInput { doc: &self.doc, datasets: &self.datasets, assessments: &self.assessments, protocol }
+    }
+}
+
+/// Reads the snapshot, derives the analysis datasets and the response assessments.
+pub async fn load(store: &Store, protocol: &Protocol) -> anyhow::Result<TrialData> {
+    let doc = store.snapshot().await.context("cannot read the trial records")?;
+    let (datasets, assessments) = store.analysis(protocol).await.context("cannot derive the analysis datasets")?;
+    Ok(TrialData { doc, datasets, assessments })
+}
+
+/// The software version printed in reports.
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Writes `analysis.html` and `analysis.json` into `dir` (absent or empty).
+pub fn write_report(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<AnalysisSummary> {
+    let (html, summary) = analysis_html(&data.input(protocol), SOFTWARE_VERSION);
+    let json = serde_json::to_string_pretty(&summary)? + "\n";
+    output::write_dir_atomically(dir, "--out", |staging| {
+        std::fs::write(staging.join("analysis.html"), &html).context("cannot write analysis.html")?;
+        std::fs::write(staging.join("analysis.json"), &json).context("cannot write analysis.json")?;
+        Ok(())
+    })?;
+    Ok(summary)
+}
+
+/// Writes each table as `NAME.csv` (lower case) and, with `xpt_timestamp`, `NAME.xpt`, plus
+/// `define.csv` / `define.json` (the data dictionary) into `dir` (absent or empty).
+fn write_tables(
+    dir: &Path,
+    flag: &str,
+    tables: &[Table],
+    xpt_timestamp: Option<&str>,
+    standard: &str,
+) -> anyhow::Result<Vec<String>> {
+    let dict = dictionary(tables);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for t in tables {
+        let base = t.name.to_lowercase();
+        files.push((format!("{base}.csv"), t.to_csv().into_bytes()));
+        if let Some(stamp) = xpt_timestamp {
+            let bytes = t.xpt_bytes(stamp).with_context(|| format!("{flag}: cannot write {base}.xpt"))?;
+            files.push((format!("{base}.xpt"), bytes));
+        }
+    }
+    files.push(("define.csv".into(), dictionary_csv(&dict).into_bytes()));
+    files.push(("define.json".into(), dictionary_json(&dict, standard).into_bytes()));
+    output::write_dir_atomically(dir, flag, |staging| {
+        for (name, bytes) in &files {
+            std::fs::write(staging.join(name), bytes).with_context(|| format!("cannot write {name}"))?;
+        }
+        Ok(())
+    })?;
+    Ok(files.into_iter().map(|(n, _)| n).collect())
+}
+
+/// SDTM domains as CSV and XPT with the dictionary; returns the file names.
+pub fn write_sdtm(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<Vec<String>> {
+    let input = data.input(protocol);
+    write_tables(dir, "--sdtm", &cdisc::sdtm(&input), Some(&input.xpt_timestamp()), "CDISC SDTM (SDTMIG v3.4)")
+}
+
+/// ADaM datasets as CSV and XPT with the dictionary; returns the file names.
+pub fn write_adam(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<Vec<String>> {
+    let input = data.input(protocol);
+    write_tables(dir, "--adam", &cdisc::adam(&input), Some(&input.xpt_timestamp()), "CDISC ADaM (ADaMIG v1.3)")
+}
+
+/// De-identified IPD as CSV with the dictionary (no XPT: its header time would be a date).
+pub fn write_ipd(dir: &Path, data: &TrialData, protocol: &Protocol, seed: u64) -> anyhow::Result<Vec<String>> {
+    let input = data.input(protocol);
+    write_tables(
+        dir,
+        "--ipd",
+        &ipd::ipd(&input, seed),
+        None,
+        "de-identified IPD (HIPAA Safe Harbor: no identifiers, days from randomization, ages over 89 as 90+, no free text)",
+    )
+}
+
+/// Flags of `cryoseed export` for the trial database.
+#[derive(Debug, clap::Args)]
+pub struct TrialExportArgs {
+    /// Trial database URL: export the stored trial (with --sdtm, --adam, --ipd) instead of DICOM.
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Output folder (absent or empty) for the CDISC SDTM domains DM, EX, PR, TU, TR, RS, AE, DS,
+    /// SV, TS as CSV and SAS transport v5 (.xpt), with define.csv / define.json.
+    #[arg(long, value_name = "DIR", requires = "db")]
+    pub sdtm: Option<PathBuf>,
+    /// Output folder for the ADaM datasets ADSL, ADTTE, ADRS, ADAE (CSV, .xpt, define).
+    #[arg(long, value_name = "DIR", requires = "db")]
+    pub adam: Option<PathBuf>,
+    /// Output folder for de-identified individual participant data (CSV, define): no
+    /// identifiers, days from randomization instead of dates, ages over 89 as 90+, no free text.
+    #[arg(long, value_name = "DIR", requires_all = ["db", "ipd_seed"])]
+    pub ipd: Option<PathBuf>,
+    /// Seed of the random participant codes of --ipd (keep it secret: with it and the study ids
+    /// the codes can be re-linked).
+    #[arg(long, value_name = "S", requires = "ipd")]
+    pub ipd_seed: Option<u64>,
+}
+
+/// Runs `cryoseed export --db …`.
+pub fn run_export(args: &TrialExportArgs, protocol: &Protocol) -> anyhow::Result<()> {
+    let db = args.db.as_deref().context("--db is required")?;
+    if args.sdtm.is_none() && args.adam.is_none() && args.ipd.is_none() {
+        anyhow::bail!("--db: give at least one of --sdtm DIR, --adam DIR, --ipd DIR");
+    }
+    for (flag, dir) in [("--sdtm", &args.sdtm), ("--adam", &args.adam), ("--ipd", &args.ipd)] {
+        if let Some(dir) = dir {
+            output::check_out_dir(dir, flag)?;
+        }
+    }
+    let data = block_on(async {
+        let store = open_store(db).await?;
+        load(&store, protocol).await
+    })?;
+    let mut lines = String::new();
+    if let Some(dir) = &args.sdtm {
+        let files = write_sdtm(dir, &data, protocol)?;
+        lines.push_str(&format!("SDTM: {} files in {}\n", files.len(), dir.display()));
+    }
+    if let Some(dir) = &args.adam {
+        let files = write_adam(dir, &data, protocol)?;
+        lines.push_str(&format!("ADaM: {} files in {}\n", files.len(), dir.display()));
+    }
+    if let (Some(dir), Some(seed)) = (&args.ipd, args.ipd_seed) {
+        let files = write_ipd(dir, &data, protocol, seed)?;
+        lines.push_str(&format!("IPD: {} files in {}\n", files.len(), dir.display()));
+    }
+    lines.push_str(&format!("data snapshot SHA-256 {}\n", data.input(protocol).snapshot_sha256()));
+    print(&lines)
+}
+
+/// Arguments of `cryoseed report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Trial database URL.
+    #[arg(long, default_value = crate::commands::DEFAULT_DB)]
+    pub db: String,
+    /// Output folder (absent or empty): analysis.html (self-contained) and analysis.json (every
+    /// number of the report).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Runs `cryoseed report`.
+pub fn run_report(args: &ReportArgs, protocol: &Protocol) -> anyhow::Result<()> {
+    output::check_out_dir(&args.out, "--out")?;
+    let data = block_on(async {
+        let store = open_store(&args.db).await?;
+        load(&store, protocol).await
+    })?;
+    let summary = write_report(&args.out, &data, protocol)?;
+    print(&format!(
+        "analysis report of {} randomized patients written to {} (analysis.html, analysis.json); data snapshot SHA-256 {}\n",
+        summary.randomized.iter().map(|(_, n)| n).sum::<usize>(),
+        args.out.display(),
+        summary.snapshot_sha256
+    ))
+}
