@@ -180,7 +180,7 @@ fn cryoseed_store_date_ok(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     let [y, m, d] = parts.as_slice() else { return false };
     let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) else { return false };
-    if y < 1900 || y > 2200 || !(1..=12).contains(&m) || text.len() != 10 {
+    if !(1900..=2200).contains(&y) || !(1..=12).contains(&m) || text.len() != 10 {
         return false;
     }
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
