@@ -73,6 +73,10 @@ enum Command {
     Trial(commands::trial::TrialCommand),
     /// Randomize one screened, eligible patient from the list stored in the trial database.
     Randomize(commands::randomize::Args),
+    /// Set a user's web sign-in password (read from standard input; stored as an Argon2id hash).
+    Password(commands::password::Args),
+    /// The trial's web service: JSON API and screens, sign-in, roles, blinding (--demo: a synthetic trial).
+    Serve(commands::serve::Args),
     /// Analysis datasets (per patient, per time-to-event endpoint, per treated lesion, burden) as CSV.
     Endpoints(commands::endpoints::Args),
     /// Analysis report of the stored trial: every endpoint by arm, safety, concordance (analysis.html, analysis.json).
@@ -146,6 +150,10 @@ fn main() -> ExitCode {
             Command::Trial(command) => commands::trial::run(&command),
             Command::Randomize(args) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::randomize::run(&args, &p))
+            }
+            Command::Password(args) => commands::password::run(&args),
+            Command::Serve(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::serve::run(&args, p))
             }
             Command::Endpoints(args) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::endpoints::run(&args, &p))

@@ -65,6 +65,13 @@ pub(crate) fn now_utc() -> String {
     format_utc(since.as_secs() as i64, since.subsec_micros())
 }
 
+/// `seconds` from now (negative: before now), in the same format as [`now_utc`], so that
+/// instants compare as text.
+pub(crate) fn utc_in(seconds: i64) -> String {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    format_utc(since.as_secs() as i64 + seconds, since.subsec_micros())
+}
+
 /// Formats seconds since the Unix epoch (civil-from-days, H. Hinnant's algorithm).
 pub(crate) fn format_utc(secs: i64, micros: u32) -> String {
     let days = secs.div_euclid(86_400);

@@ -58,11 +58,13 @@ struct Migration {
 }
 
 /// The schema's versioned migrations (portable SQL, run unchanged on both engines).
-const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "trial_records", sql: include_str!("../migrations/0001_trial_records.sql") }];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "trial_records", sql: include_str!("../migrations/0001_trial_records.sql") },
+    Migration { version: 2, name: "auth", sql: include_str!("../migrations/0002_auth.sql") },
+];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Trial records in SQLite or PostgreSQL.
 ///

@@ -16,6 +16,9 @@
 //!   row in between.
 //! - Locked patients: every write that touches a patient's data is refused while the patient is
 //!   locked ([`StoreError::Locked`]).
+//! - Sign-in (schema 2, for the web service): Argon2id PHC strings made by the server, sessions
+//!   stored as the SHA-256 of their token with a CSRF token and an expiry, per-user language;
+//!   sign-in events and reads of unblinded data are audited ([`Store::record_view`]).
 //! - Portability: the `sqlx` `Any` driver with one portable SQL subset (TEXT, BIGINT, DOUBLE
 //!   PRECISION; `$n` placeholders; dates as `YYYY-MM-DD` text, instants as ISO-8601 UTC text);
 //!   the same test suite runs on both engines.
@@ -32,6 +35,7 @@
 //! ```
 
 pub mod audit;
+mod auth;
 mod clock;
 mod db;
 mod endpoints;
@@ -42,6 +46,7 @@ mod randomization;
 mod records;
 
 pub use audit::{AuditEntry, AuditReport, BrokenEntry};
+pub use auth::{LOCALES, SessionRecord};
 pub use clock::{Clock, SimulatedClock};
 pub use db::{Backend, ConnectOptions, SCHEMA_VERSION, SYSTEM_ACTOR, Store};
 pub use endpoints::PendingAdjudication;

@@ -8,6 +8,7 @@ mod export;
 mod import;
 mod plan;
 mod response;
+mod serve;
 mod stats;
 mod store;
 mod trial;

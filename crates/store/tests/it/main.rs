@@ -7,6 +7,7 @@
     reason = "the PostgreSQL skip message and the crash child's acknowledgements are the tests' output"
 )]
 
+mod auth;
 mod common;
 mod crash;
 mod randomization;

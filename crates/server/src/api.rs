@@ -1,0 +1,892 @@
+//! JSON handlers under `/api`. The guard has checked the session, CSRF token and role; handlers
+//! apply the finer rules: an investigator sees only their own site's patients (others are "not
+//! found"), blinded roles get views built without treatment data, and reads of unblinded data
+//! are audited.
+
+use crate::access::is_blinded;
+use crate::auth::{self, Auth, ClientAddress, Current, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::forms::{JsonBody, QueryParams, screening_form};
+use crate::i18n::Tr;
+use crate::{AppState, openapi};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cryoseed_store::model::{
+    Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, Lesion, LesionRole, Patient,
+    Plan, Procedure, Role, Screening, Signature, StoredAllocation,
+};
+use cryoseed_store::{AuditEntry, Store};
+use cryoseed_trial::ctcae::{Attribution, SeriousCriterion, catalogue};
+use cryoseed_trial::eligibility::{CriterionKind, Verdict, assess};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Seconds within which a signature must follow a re-authentication.
+pub const REAUTH_WINDOW_SECONDS: i64 = 300;
+
+// ---------------------------------------------------------------- session
+
+/// `GET /api/openapi.json`.
+pub async fn openapi_json() -> Json<Value> {
+    Json(openapi::document())
+}
+
+/// Sign-in body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// User id.
+    pub user_id: String,
+    /// Password.
+    pub password: String,
+}
+
+/// What a signed-in user learns about their session.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    /// User id.
+    pub user_id: String,
+    /// Full name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Site, if site-bound.
+    pub site_id: Option<String>,
+    /// Language.
+    pub locale: &'static str,
+    /// Send back as `X-CSRF-Token` on every state-changing request.
+    pub csrf_token: String,
+}
+
+fn session_view(c: &Current) -> SessionView {
+    SessionView {
+        user_id: c.user.user_id.clone(),
+        name: c.user.name.clone(),
+        role: c.user.role,
+        site_id: c.user.site_id.clone(),
+        locale: c.locale.code(),
+        csrf_token: c.csrf_token.clone(),
+    }
+}
+
+/// Checks a password for `user_id` with the same work whether or not the user exists (the
+/// dummy hash has the same parameters as real ones), off the async threads.
+async fn password_ok(state: &AppState, user_id: &str, password: &str) -> ApiResult<bool> {
+    let stored = state.store.password_hash(user_id).await?;
+    let known = stored.is_some();
+    let phc = stored.unwrap_or_else(|| state.dummy_hash.as_str().to_owned());
+    let password = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(known && matches)
+}
+
+fn login_failed(tr: Tr) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", tr.get("login.failed"))
+}
+
+fn rate_limited(tr: Tr) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", tr.get("login.rate_limited"))
+}
+
+/// `POST /api/session`: sign in. Unknown user and wrong password get the same status, code and
+/// message after the same password-hash work; failures count against the account id and the
+/// client address.
+pub async fn login(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientAddress(address): ClientAddress,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> ApiResult<Response> {
+    let tr = Tr::new(viewer.locale);
+    if !state.limiter.allowed(&body.user_id, &address) {
+        return Err(rate_limited(tr));
+    }
+    if !password_ok(&state, &body.user_id, &body.password).await? {
+        state.limiter.fail(&body.user_id, &address);
+        return Err(login_failed(tr));
+    }
+    state.limiter.succeed(&body.user_id);
+    let token = auth::random_hex(32)?;
+    let csrf = auth::random_hex(32)?;
+    let ttl = i64::try_from(state.cookies.ttl.as_secs()).unwrap_or(i64::MAX);
+    let session = state.store.open_session(&body.user_id, &auth::token_hash(&token), &csrf, ttl).await?;
+    let current = Current {
+        token_sha256: auth::token_hash(&token),
+        csrf_token: session.csrf_token,
+        locale: crate::i18n::Locale::from_code(&session.locale),
+        user: session.user,
+    };
+    Ok(([(header::SET_COOKIE, state.cookies.set(&token))], Json(session_view(&current))).into_response())
+}
+
+/// `GET /api/session`.
+pub async fn me(Auth(current): Auth) -> Json<SessionView> {
+    Json(session_view(&current))
+}
+
+/// `DELETE /api/session`: sign out.
+pub async fn logout(State(state): State<AppState>, Auth(current): Auth) -> ApiResult<Response> {
+    state.store.close_session(&current.token_sha256).await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, state.cookies.clear())]).into_response())
+}
+
+/// Re-authentication body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthBody {
+    /// The password, typed again.
+    pub password: String,
+}
+
+/// `POST /api/session/reauth`: type the password again (rate-limited like sign-in).
+pub async fn reauth(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    ClientAddress(address): ClientAddress,
+    JsonBody(body): JsonBody<ReauthBody>,
+) -> ApiResult<StatusCode> {
+    let tr = current.tr();
+    let user_id = &current.user.user_id;
+    if !state.limiter.allowed(user_id, &address) {
+        return Err(rate_limited(tr));
+    }
+    if !password_ok(&state, user_id, &body.password).await? {
+        state.limiter.fail(user_id, &address);
+        return Err(login_failed(tr));
+    }
+    state.store.mark_reauthenticated(&current.token_sha256).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Language body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleBody {
+    /// `en` or `zh`.
+    pub locale: String,
+}
+
+/// `PUT /api/session/locale`.
+pub async fn set_locale(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    JsonBody(body): JsonBody<LocaleBody>,
+) -> ApiResult<StatusCode> {
+    state.store.set_locale(&current.user.user_id, &body.locale).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- patients
+
+/// Whether the user may see a patient of `site_id` (investigators: their own site only).
+pub fn sees_site(current: &Current, site_id: &str) -> bool {
+    match (current.user.role, &current.user.site_id) {
+        (Role::Investigator, Some(own)) => own == site_id,
+        _ => true,
+    }
+}
+
+/// One line of the patient list. Blinded roles get only the id, site and date.
+#[derive(Debug, Serialize)]
+pub struct PatientSummary {
+    /// Study id.
+    pub patient_id: String,
+    /// Centre.
+    pub site_id: String,
+    /// Screening date.
+    pub enrolled_on: String,
+    /// `registered`, `eligible`, `ineligible`, `pending` or `randomized` (unblinded roles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// Whether the data are locked (unblinded roles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locked: Option<bool>,
+}
+
+fn status_of(screening: Option<&Screening>, randomized: bool) -> &'static str {
+    if randomized {
+        return "randomized";
+    }
+    match screening.map(|s| s.status.as_str()) {
+        Some("eligible") => "eligible",
+        Some("ineligible") => "ineligible",
+        Some("pending") => "pending",
+        _ => "registered",
+    }
+}
+
+/// The patients `current` may see, in id order.
+pub async fn visible_patients(store: &Store, current: &Current) -> ApiResult<Vec<PatientSummary>> {
+    let patients = store.patients().await?;
+    let blinded = is_blinded(current.user.role);
+    let (screenings, randomized) = if blinded {
+        (Vec::new(), BTreeSet::new())
+    } else {
+        let randomized: BTreeSet<String> = store.allocations().await?.into_iter().map(|a| a.patient_id).collect();
+        (store.screenings().await?, randomized)
+    };
+    Ok(patients
+        .into_iter()
+        .filter(|p| sees_site(current, &p.site_id))
+        .map(|p| {
+            let screening = screenings.iter().find(|s| s.patient_id == p.patient_id);
+            PatientSummary {
+                status: (!blinded).then(|| status_of(screening, randomized.contains(&p.patient_id))),
+                locked: (!blinded).then_some(p.locked),
+                patient_id: p.patient_id,
+                site_id: p.site_id,
+                enrolled_on: p.enrolled_on,
+            }
+        })
+        .collect())
+}
+
+/// `GET /api/patients`.
+pub async fn patients(State(state): State<AppState>, Auth(current): Auth) -> ApiResult<Json<Vec<PatientSummary>>> {
+    Ok(Json(visible_patients(&state.store, &current).await?))
+}
+
+/// The patient, if it exists and the user may see it (else 404: another site's patient is not
+/// revealed).
+pub async fn visible_patient(store: &Store, current: &Current, patient_id: &str) -> ApiResult<Patient> {
+    match store.patient(patient_id).await {
+        Ok(p) if sees_site(current, &p.site_id) => Ok(p),
+        Ok(_) | Err(cryoseed_store::StoreError::NotFound { .. }) => Err(ApiError::not_found("patient")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The allocation as the site sees it once committed.
+#[derive(Debug, Serialize)]
+pub struct AllocationView {
+    /// `experimental` or `control`.
+    pub arm: cryoseed_core::Arm,
+    /// Stratum.
+    pub stratum: String,
+    /// Sequence number in the stratum.
+    pub sequence_number: u32,
+    /// Date.
+    pub randomized_on: String,
+    /// Who randomized.
+    pub randomized_by: String,
+}
+
+impl From<StoredAllocation> for AllocationView {
+    fn from(a: StoredAllocation) -> Self {
+        AllocationView {
+            arm: a.arm,
+            stratum: a.stratum,
+            sequence_number: a.sequence_number,
+            randomized_on: a.randomized_on,
+            randomized_by: a.randomized_by,
+        }
+    }
+}
+
+/// A plan as listed (the document is served by the plan-review screen, later).
+#[derive(Debug, Serialize)]
+pub struct PlanSummary {
+    /// Plan id.
+    pub plan_id: i64,
+    /// Lesion.
+    pub lesion_id: String,
+    /// SHA-256 of the document.
+    pub sha256: String,
+}
+
+/// Everything about one patient, for unblinded roles.
+#[derive(Debug, Serialize)]
+pub struct PatientRecord {
+    /// The patient.
+    pub patient: Patient,
+    /// The screening and its verdicts.
+    pub screening: Option<Screening>,
+    /// The allocation, once randomized.
+    pub allocation: Option<AllocationView>,
+    /// Lesions.
+    pub lesions: Vec<Lesion>,
+    /// Plans.
+    pub plans: Vec<PlanSummary>,
+    /// Procedures.
+    pub procedures: Vec<Procedure>,
+    /// Imaging reads.
+    pub assessments: Vec<Assessment>,
+    /// Adjudication.
+    pub adjudication: Option<Adjudication>,
+    /// Adverse events.
+    pub adverse_events: Vec<AdverseEventRecord>,
+    /// Deviations.
+    pub deviations: Vec<Deviation>,
+    /// Queries.
+    pub queries: Vec<DataQuery>,
+    /// Signatures.
+    pub signatures: Vec<Signature>,
+}
+
+/// What a blinded reviewer or adjudicator may know about a patient. Built field by field: no
+/// treatment data can slip in with a record type.
+#[derive(Debug, Serialize)]
+pub struct BlindedPatient {
+    /// Study id.
+    pub patient_id: String,
+    /// Centre.
+    pub site_id: String,
+    /// Lesions (id, RECIST role, organ, bulky index).
+    pub lesions: Vec<Lesion>,
+    /// Reads: a reader's own; every read for an adjudicator.
+    pub assessments: Vec<Assessment>,
+    /// Adjudication (adjudicator only).
+    pub adjudication: Option<Adjudication>,
+}
+
+/// Reads `current` may see of a patient: a reader only their own.
+fn reads_for(current: &Current, reads: Vec<Assessment>, patient_id: &str) -> Vec<Assessment> {
+    reads
+        .into_iter()
+        .filter(|a| a.patient_id == patient_id)
+        .filter(|a| current.user.role != Role::Reader || a.reader == current.user.user_id)
+        .collect()
+}
+
+/// The blinded view of a patient.
+pub async fn blinded_patient(store: &Store, current: &Current, patient: Patient) -> ApiResult<BlindedPatient> {
+    let id = patient.patient_id.clone();
+    Ok(BlindedPatient {
+        lesions: store.lesions().await?.into_iter().filter(|l| l.patient_id == id).collect(),
+        assessments: reads_for(current, store.assessments().await?, &id),
+        adjudication: if current.user.role == Role::Adjudicator {
+            store.adjudications().await?.into_iter().find(|a| a.patient_id == id)
+        } else {
+            None
+        },
+        patient_id: id,
+        site_id: patient.site_id,
+    })
+}
+
+/// The full record of a patient (unblinded roles); the read is audited when it shows the arm,
+/// plans or procedures.
+pub async fn patient_record(store: &Store, current: &Current, patient: Patient) -> ApiResult<PatientRecord> {
+    let id = patient.patient_id.clone();
+    let of = |pid: &str| pid == id;
+    let record = PatientRecord {
+        screening: store.screenings().await?.into_iter().find(|s| of(&s.patient_id)),
+        allocation: store.allocation(&id).await?.map(AllocationView::from),
+        lesions: store.lesions().await?.into_iter().filter(|l| of(&l.patient_id)).collect(),
+        plans: store
+            .plans()
+            .await?
+            .into_iter()
+            .filter(|p: &Plan| of(&p.patient_id))
+            .map(|p| PlanSummary { plan_id: p.plan_id, lesion_id: p.lesion_id, sha256: p.sha256 })
+            .collect(),
+        procedures: store.procedures().await?.into_iter().filter(|p| of(&p.patient_id)).collect(),
+        assessments: reads_for(current, store.assessments().await?, &id),
+        adjudication: store.adjudications().await?.into_iter().find(|a| of(&a.patient_id)),
+        adverse_events: store.adverse_events().await?.into_iter().filter(|a| of(&a.form.patient_id)).collect(),
+        deviations: store.deviations().await?.into_iter().filter(|d| of(&d.patient_id)).collect(),
+        queries: store.queries().await?.into_iter().filter(|q| of(&q.patient_id)).collect(),
+        signatures: store.signatures().await?.into_iter().filter(|s| of(&s.patient_id)).collect(),
+        patient,
+    };
+    let mut shown = Vec::new();
+    if record.allocation.is_some() {
+        shown.push("arm");
+    }
+    if !record.plans.is_empty() {
+        shown.push("plans");
+    }
+    if !record.procedures.is_empty() {
+        shown.push("procedures");
+    }
+    if !shown.is_empty() {
+        store.record_view(&current.user.user_id, "patient", &id, &shown.join(", ")).await?;
+    }
+    Ok(record)
+}
+
+/// `GET /api/patients/{id}`: the full record, or the blinded view for readers and adjudicators.
+pub async fn patient(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let patient = visible_patient(&state.store, &current, &patient_id).await?;
+    let value = if is_blinded(current.user.role) {
+        serde_json::to_value(blinded_patient(&state.store, &current, patient).await?)
+    } else {
+        serde_json::to_value(patient_record(&state.store, &current, patient).await?)
+    };
+    value.map(Json).map_err(|e| ApiError::internal(&e))
+}
+
+// ---------------------------------------------------------------- screening, randomization
+
+/// One criterion of the checklist, in the user's language.
+#[derive(Debug, Serialize)]
+pub struct CriterionView {
+    /// Stable id (`inclusion.age`).
+    pub id: String,
+    /// `inclusion` or `exclusion`.
+    pub kind: &'static str,
+    /// The criterion's name in the user's language.
+    pub title: String,
+    /// `met`, `not_met` or `undecided`.
+    pub verdict: &'static str,
+    /// The verdict in the user's language.
+    pub verdict_label: String,
+    /// The protocol's rule (protocol text, English).
+    pub rule: String,
+    /// What the data say, or what is missing.
+    pub evidence: String,
+}
+
+/// The checklist of an eligibility assessment.
+#[derive(Debug, Serialize)]
+pub struct Checklist {
+    /// `eligible`, `ineligible` or `pending`.
+    pub status: String,
+    /// The status in the user's language.
+    pub status_label: String,
+    /// Every criterion.
+    pub criteria: Vec<CriterionView>,
+}
+
+fn verdict_key(v: &str) -> &'static str {
+    if v == "met" {
+        "met"
+    } else if v == "not_met" {
+        "not_met"
+    } else {
+        "undecided"
+    }
+}
+
+/// The checklist of stored criteria (`{id, kind, verdict, rule, evidence}`).
+pub fn checklist_of(status: &str, criteria: &Value, tr: Tr) -> Checklist {
+    let criteria = criteria
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| {
+                    let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+                    let id = text("id");
+                    let raw = text("verdict");
+                    let verdict = verdict_key(&raw);
+                    CriterionView {
+                        title: tr.get(&format!("criterion.{id}")).to_owned(),
+                        kind: if text("kind") == "exclusion" { "exclusion" } else { "inclusion" },
+                        verdict,
+                        verdict_label: tr.get(&format!("verdict.{verdict}")).to_owned(),
+                        rule: text("rule"),
+                        evidence: if verdict == "undecided" { raw } else { text("evidence") },
+                        id,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Checklist { status: status.to_owned(), status_label: tr.get(&format!("status.{status}")).to_owned(), criteria }
+}
+
+fn assessment_json(assessment: &cryoseed_trial::eligibility::Assessment) -> Value {
+    Value::Array(
+        assessment
+            .criteria
+            .iter()
+            .map(|c| {
+                json!({
+                    "id": c.id,
+                    "kind": match c.kind { CriterionKind::Inclusion => "inclusion", CriterionKind::Exclusion => "exclusion" },
+                    "verdict": match &c.verdict {
+                        Verdict::Met => "met".to_owned(),
+                        Verdict::NotMet => "not_met".to_owned(),
+                        Verdict::Undecided { missing } => format!("undecided: {} missing", missing.join(", ")),
+                    },
+                    "rule": c.rule,
+                    "evidence": c.evidence,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `POST /api/eligibility`: the live checklist of an unfinished form (nothing is saved).
+pub async fn eligibility(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Json<Checklist>> {
+    let form = screening_form(&body, current.locale, true)?;
+    let assessment = assess(&form.record, &state.protocol);
+    Ok(Json(checklist_of(&assessment.status().to_string(), &assessment_json(&assessment), current.tr())))
+}
+
+/// `POST /api/screenings`: records a screening (one transaction: patient, screening, lesions).
+pub async fn screen(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<(StatusCode, Json<Checklist>)> {
+    let form = screening_form(&body, current.locale, false)?;
+    if !sees_site(&current, form.record.site_id.as_str()) {
+        return Err(ApiError::field("site_id", "you may screen only at your own site"));
+    }
+    if let Ok(existing) = state.store.patient(form.record.patient_id.as_str()).await
+        && !sees_site(&current, &existing.site_id)
+    {
+        return Err(ApiError::field("patient_id", "this patient id belongs to another site"));
+    }
+    let s =
+        state.store.record_screening(&current.user.user_id, &form.record, &form.screened_on, &state.protocol).await?;
+    Ok((StatusCode::CREATED, Json(checklist_of(&s.status, &s.criteria, current.tr()))))
+}
+
+/// Randomization body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomizeBody {
+    /// Date of randomization.
+    pub randomized_on: String,
+}
+
+/// `POST /api/patients/{id}/randomize`: the arm is returned once the enrolment is committed.
+pub async fn randomize(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    JsonBody(body): JsonBody<RandomizeBody>,
+) -> ApiResult<Json<Value>> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    let a = state.store.randomize(&current.user.user_id, &patient_id, &body.randomized_on, &state.protocol).await?;
+    Ok(Json(json!({
+        "patient_id": a.patient_id.to_string(),
+        "arm": a.arm,
+        "stratum": a.stratum.to_string(),
+        "sequence_number": a.sequence_number,
+    })))
+}
+
+// ---------------------------------------------------------------- lesions, reads, adjudication
+
+/// `GET /api/patients/{id}/lesions`.
+pub async fn lesions(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+) -> ApiResult<Json<Vec<Lesion>>> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    Ok(Json(state.store.lesions().await?.into_iter().filter(|l| l.patient_id == patient_id).collect()))
+}
+
+/// A new lesion.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LesionBody {
+    /// Lesion code.
+    pub lesion_id: String,
+    /// RECIST role.
+    pub role: LesionRole,
+    /// Organ.
+    pub organ: cryoseed_core::Organ,
+    /// Bulky index lesion.
+    #[serde(default)]
+    pub is_bulky_index: bool,
+}
+
+/// `POST /api/patients/{id}/lesions`.
+pub async fn add_lesion(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    JsonBody(body): JsonBody<LesionBody>,
+) -> ApiResult<(StatusCode, Json<Lesion>)> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    let lesion = Lesion {
+        patient_id,
+        lesion_id: body.lesion_id,
+        role: body.role,
+        organ: body.organ,
+        is_bulky_index: body.is_bulky_index,
+    };
+    state.store.add_lesion(&current.user.user_id, &lesion).await?;
+    Ok((StatusCode::CREATED, Json(lesion)))
+}
+
+/// `GET /api/patients/{id}/assessments`: a reader sees only their own reads.
+pub async fn assessments(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+) -> ApiResult<Json<Vec<Assessment>>> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    Ok(Json(reads_for(&current, state.store.assessments().await?, &patient_id)))
+}
+
+/// A read of one time point.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    /// Time point (`baseline`, `M3`, …).
+    pub label: String,
+    /// Scan date.
+    pub assessed_on: String,
+    /// `{"lesions": [...], "new_lesions": [...]}`.
+    pub observations: Value,
+}
+
+/// `POST /api/patients/{id}/assessments`: the signed-in reader's read.
+pub async fn record_assessment(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    JsonBody(body): JsonBody<ReadBody>,
+) -> ApiResult<(StatusCode, Json<Assessment>)> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    let read = Assessment {
+        patient_id,
+        reader: current.user.user_id.clone(),
+        label: body.label,
+        assessed_on: body.assessed_on,
+        observations: body.observations,
+    };
+    state.store.record_assessment(&current.user.user_id, &read).await?;
+    Ok((StatusCode::CREATED, Json(read)))
+}
+
+/// A patient awaiting adjudication, with each reader's sum of target diameters per time point.
+#[derive(Debug, Serialize)]
+pub struct QueueItem {
+    /// Study id.
+    pub patient_id: String,
+    /// The readers.
+    pub readers: Vec<String>,
+    /// Time point → reader → sum of measured diameters (mm).
+    pub sums_mm: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// Patients read by two or more readers and not yet adjudicated.
+pub async fn queue(store: &Store) -> ApiResult<Vec<QueueItem>> {
+    let adjudicated: BTreeSet<String> = store.adjudications().await?.into_iter().map(|a| a.patient_id).collect();
+    let mut by_patient: BTreeMap<String, Vec<Assessment>> = BTreeMap::new();
+    for a in store.assessments().await? {
+        if !adjudicated.contains(&a.patient_id) {
+            by_patient.entry(a.patient_id.clone()).or_default().push(a);
+        }
+    }
+    Ok(by_patient
+        .into_iter()
+        .filter_map(|(patient_id, reads)| {
+            let readers: BTreeSet<String> = reads.iter().map(|a| a.reader.clone()).collect();
+            (readers.len() >= 2).then(|| {
+                let mut sums_mm: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+                for a in &reads {
+                    let sum: f64 = a
+                        .observations
+                        .get("lesions")
+                        .and_then(Value::as_array)
+                        .map(|ls| ls.iter().filter_map(|l| l.get("diameter_mm").and_then(Value::as_f64)).sum())
+                        .unwrap_or(0.0);
+                    sums_mm.entry(a.label.clone()).or_default().insert(a.reader.clone(), sum);
+                }
+                QueueItem { patient_id, readers: readers.into_iter().collect(), sums_mm }
+            })
+        })
+        .collect())
+}
+
+/// `GET /api/adjudications`.
+pub async fn adjudication_queue(State(state): State<AppState>) -> ApiResult<Json<Vec<QueueItem>>> {
+    Ok(Json(queue(&state.store).await?))
+}
+
+/// An adjudication.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjudicationBody {
+    /// The reader whose reads are accepted.
+    pub accepted_reader: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// `POST /api/patients/{id}/adjudication`.
+pub async fn adjudicate(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    JsonBody(body): JsonBody<AdjudicationBody>,
+) -> ApiResult<(StatusCode, Json<Adjudication>)> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    let adjudication = Adjudication {
+        patient_id,
+        adjudicator: current.user.user_id.clone(),
+        accepted_reader: body.accepted_reader,
+        reason: body.reason,
+    };
+    state.store.record_adjudication(&current.user.user_id, &adjudication).await?;
+    Ok((StatusCode::CREATED, Json(adjudication)))
+}
+
+// ---------------------------------------------------------------- adverse events
+
+/// `GET /api/patients/{id}/adverse-events`.
+pub async fn adverse_events(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+) -> ApiResult<Json<Vec<AdverseEventRecord>>> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    Ok(Json(state.store.adverse_events().await?.into_iter().filter(|a| a.form.patient_id == patient_id).collect()))
+}
+
+/// An adverse event as entered.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdverseEventBody {
+    /// CTCAE term.
+    pub term: String,
+    /// Grade 1–5.
+    pub grade: u8,
+    /// For "Other, specify" terms.
+    #[serde(default)]
+    pub specification: Option<String>,
+    /// Attributions.
+    #[serde(default)]
+    pub attributions: Vec<Attribution>,
+    /// Seriousness criteria.
+    #[serde(default)]
+    pub serious: Vec<SeriousCriterion>,
+    /// Onset date.
+    pub onset: String,
+    /// Resolution date.
+    #[serde(default)]
+    pub resolution: Option<String>,
+    /// MedDRA version.
+    pub meddra_version: String,
+}
+
+/// `POST /api/patients/{id}/adverse-events`.
+pub async fn record_adverse_event(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    JsonBody(body): JsonBody<AdverseEventBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    let form = AdverseEventForm {
+        patient_id,
+        term: body.term,
+        grade: body.grade,
+        specification: body.specification.filter(|s| !s.trim().is_empty()),
+        attributions: body.attributions,
+        serious: body.serious,
+        onset: body.onset,
+        resolution: body.resolution.filter(|s| !s.trim().is_empty()),
+        meddra_version: body.meddra_version,
+    };
+    let id = state.store.record_adverse_event(&current.user.user_id, &form).await?;
+    Ok((StatusCode::CREATED, Json(json!({"ae_id": id}))))
+}
+
+/// Term-search query.
+#[derive(Debug, Deserialize)]
+pub struct TermQuery {
+    /// Text to search.
+    #[serde(default)]
+    pub q: String,
+    /// At most this many (1–50, default 10).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// `GET /api/ctcae/terms?q=`: terms with their grade definitions.
+pub async fn ctcae_terms(QueryParams(query): QueryParams<TermQuery>) -> Json<Vec<Value>> {
+    let limit = query.limit.unwrap_or(10).clamp(1, 50);
+    Json(
+        catalogue()
+            .search(&query.q, limit)
+            .into_iter()
+            .map(|t| {
+                json!({
+                    "term": t.term,
+                    "meddra_code": t.meddra_code,
+                    "soc": t.soc,
+                    "definition": t.definition,
+                    "other_specify": t.is_other_specify(),
+                    "grades": (1..=5u8)
+                        .filter_map(|g| t.grades[usize::from(g - 1)].as_ref().map(|d| json!({"grade": g, "definition": d})))
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+// ---------------------------------------------------------------- signatures, audit, allocations
+
+/// A signature.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignBody {
+    /// What the signature means.
+    pub meaning: String,
+}
+
+/// `POST /api/patients/{id}/signatures`: only within five minutes of a re-authentication.
+pub async fn sign(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    JsonBody(body): JsonBody<SignBody>,
+) -> ApiResult<(StatusCode, Json<Signature>)> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    if !state.store.reauthenticated_within(&current.token_sha256, REAUTH_WINDOW_SECONDS).await? {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "reauthentication_required",
+            "type your password again (POST /api/session/reauth) before signing",
+        ));
+    }
+    let signature = state.store.sign(&current.user.user_id, &patient_id, &body.meaning).await?;
+    Ok((StatusCode::CREATED, Json(signature)))
+}
+
+/// Audit query.
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    /// The record's id (`SIM-0001`, `SIM-0001/T1`, an adverse-event id…).
+    #[serde(default)]
+    pub entity_id: String,
+    /// Entries after this sequence number.
+    #[serde(default)]
+    pub after: i64,
+    /// At most this many (1–1000, default 200).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/audit?entity_id=`.
+pub async fn audit(
+    State(state): State<AppState>,
+    QueryParams(q): QueryParams<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    if q.entity_id.trim().is_empty() {
+        return Err(ApiError::field("entity_id", "is required"));
+    }
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    Ok(Json(state.store.audit_log(Some(&q.entity_id), q.after, limit).await?))
+}
+
+/// `GET /api/allocations`: the statistician's view of every allocation; audited.
+pub async fn allocations(State(state): State<AppState>, Auth(current): Auth) -> ApiResult<Json<Vec<StoredAllocation>>> {
+    let list = state.store.allocations().await?;
+    state.store.record_view(&current.user.user_id, "allocation", "*", "allocation list").await?;
+    Ok(Json(list))
+}

@@ -1,0 +1,384 @@
+//! The message catalogue (English and Simplified Chinese) and per-locale dates and numbers.
+//!
+//! Every string a screen shows comes from [`MESSAGES`] through [`Tr::get`]. Clinical terms use
+//! their standard Chinese translation; CTCAE v5.0 terms and grade definitions, MedDRA, RECIST,
+//! ECOG, and laboratory abbreviations (INR, AST, ALT) stay in English, as in Chinese trial
+//! documents; screens mark such data `translate="no"`.
+
+/// An interface language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locale {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Locale {
+    /// From a stored code (`en`, `zh`); anything else is English.
+    pub fn from_code(code: &str) -> Locale {
+        if code.starts_with("zh") { Locale::Zh } else { Locale::En }
+    }
+
+    /// From an `Accept-Language` header (for signed-out screens and messages).
+    pub fn from_accept_language(header: Option<&str>) -> Locale {
+        let first = header.unwrap_or("").split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+        Locale::from_code(&first)
+    }
+
+    /// The stored code and HTML `lang`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Zh => "zh",
+        }
+    }
+}
+
+/// A translator for one locale (what templates call `t`).
+#[derive(Clone, Copy, Debug)]
+pub struct Tr {
+    /// The locale.
+    pub locale: Locale,
+}
+
+impl Tr {
+    /// The translator of `locale`.
+    pub fn new(locale: Locale) -> Tr {
+        Tr { locale }
+    }
+
+    /// The message `key` in this locale; an unknown key is returned as itself (and caught by the
+    /// catalogue tests and the untranslated-string test).
+    pub fn get<'k>(&self, key: &'k str) -> &'k str {
+        match MESSAGES.binary_search_by(|(k, _, _)| (*k).cmp(key)) {
+            Ok(i) => match self.locale {
+                Locale::En => MESSAGES[i].1,
+                Locale::Zh => MESSAGES[i].2,
+            },
+            Err(_) => key,
+        }
+    }
+
+    /// HTML `lang` of the page.
+    pub fn lang(&self) -> &'static str {
+        self.locale.code()
+    }
+
+    /// The code of the other language (the language switch).
+    pub fn other_code(&self) -> &'static str {
+        match self.locale {
+            Locale::En => "zh",
+            Locale::Zh => "en",
+        }
+    }
+
+    /// The other language's name, in that language.
+    pub fn other_name(&self) -> &'static str {
+        match self.locale {
+            Locale::En => "中文",
+            Locale::Zh => "English",
+        }
+    }
+
+    /// A `YYYY-MM-DD` date in this locale (`5 Jan 2026`, `2026年1月5日`); anything else as is.
+    pub fn date(&self, iso: &str) -> String {
+        let parts: Vec<&str> = iso.get(..10).unwrap_or(iso).split('-').collect();
+        let (Some(y), Some(m), Some(d)) = (
+            parts.first().and_then(|p| p.parse::<u32>().ok()),
+            parts.get(1).and_then(|p| p.parse::<usize>().ok()).filter(|m| (1..=12).contains(m)),
+            parts.get(2).and_then(|p| p.parse::<u32>().ok()),
+        ) else {
+            return iso.to_owned();
+        };
+        match self.locale {
+            Locale::En => {
+                const MONTHS: [&str; 12] =
+                    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+                format!("{d} {} {y}", MONTHS[m - 1])
+            }
+            Locale::Zh => format!("{y}年{m}月{d}日"),
+        }
+    }
+
+    /// A number with `decimals` places, thousands grouped (`1,234.5` in both locales; Chinese
+    /// documents group by thousands with the same separator).
+    pub fn number(&self, value: f64, decimals: usize) -> String {
+        let text = format!("{:.*}", decimals, value.abs());
+        let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+        let mut grouped = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+        match frac {
+            Some(f) => format!("{sign}{grouped}.{f}"),
+            None => format!("{sign}{grouped}"),
+        }
+    }
+}
+
+/// `(key, English, Simplified Chinese)`, sorted by key (checked by a test).
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("actions.add_lesion", "Add lesion", "添加病灶"),
+    ("actions.new_ae", "Record adverse event", "记录不良事件"),
+    ("actions.randomize", "Randomize", "随机分组"),
+    (
+        "actions.randomize_confirm",
+        "Randomize this patient? This cannot be undone.",
+        "确认对该患者进行随机分组？此操作不可撤销。",
+    ),
+    ("actions.read", "Open reader workstation", "打开阅片工作站"),
+    ("adj.accept", "Accepted reader", "采纳的评估者"),
+    ("adj.none", "Nothing to adjudicate", "暂无待裁定病例"),
+    ("adj.reader", "Reader", "评估者"),
+    ("adj.reason", "Reason", "理由"),
+    ("adj.submit", "Record adjudication", "保存裁定"),
+    ("adj.sum", "Sum of diameters (mm)", "径线总和（mm）"),
+    ("adj.title", "Adjudication queue", "裁定队列"),
+    ("ae.attribution", "Attribution", "归因"),
+    ("ae.cause", "Cause", "原因"),
+    ("ae.certainty", "Certainty", "相关性"),
+    ("ae.grade", "Grade", "分级"),
+    ("ae.grades", "Grade definitions", "分级定义"),
+    ("ae.list", "Adverse events", "不良事件"),
+    ("ae.meddra_version", "MedDRA version", "MedDRA 版本"),
+    ("ae.onset", "Onset", "发生日期"),
+    ("ae.resolution", "Resolution", "结束日期"),
+    ("ae.search", "Search CTCAE v5.0 terms", "搜索 CTCAE v5.0 术语"),
+    ("ae.serious", "Seriousness criteria", "严重性标准"),
+    ("ae.specification", "Specification (for “Other, specify” terms)", "具体说明（用于“其他，请注明”术语）"),
+    ("ae.submit", "Record adverse event", "保存不良事件"),
+    ("ae.term", "CTCAE term", "CTCAE 术语"),
+    ("ae.title", "Adverse event entry", "不良事件录入"),
+    ("allocation.arm", "Arm", "组别"),
+    ("allocation.title", "Allocation", "随机分组结果"),
+    ("answer.no", "No", "否"),
+    ("answer.unknown", "Not answered", "未回答"),
+    ("answer.yes", "Yes", "是"),
+    ("arm.control", "Control (single modality)", "对照组（单一治疗方式）"),
+    ("arm.experimental", "Experimental (lesion allocation and zoning)", "试验组（病灶分配与分区治疗）"),
+    ("cause.cryoablation", "Cryoablation procedure", "冷冻消融操作"),
+    ("cause.disease", "Underlying disease", "基础疾病"),
+    ("cause.other", "Other", "其他"),
+    ("cause.radiation", "Radiation from the seeds", "粒子辐射"),
+    ("cause.seed_implantation", "Seed implantation procedure", "粒子植入操作"),
+    ("certainty.definite", "Definite", "肯定有关"),
+    ("certainty.possible", "Possible", "可能有关"),
+    ("certainty.probable", "Probable", "很可能有关"),
+    ("certainty.unlikely", "Unlikely", "可能无关"),
+    ("certainty.unrelated", "Unrelated", "无关"),
+    ("criterion.exclusion.emergent_intervention", "No need for emergent intervention", "无需紧急干预"),
+    ("criterion.exclusion.investigator_judgement", "Not excluded by investigator judgement", "未因研究者判断而排除"),
+    (
+        "criterion.exclusion.prior_local_therapy_bulky",
+        "No prior local therapy to the bulky index lesion",
+        "大体积指示病灶既往未接受局部治疗",
+    ),
+    ("criterion.exclusion.severe_cardiopulmonary", "No severe cardiopulmonary comorbidity", "无严重心肺合并症"),
+    ("criterion.exclusion.target_not_accessible", "Every target lesion safely accessible", "所有靶病灶均可安全穿刺"),
+    ("criterion.exclusion.uncontrolled_cns", "No uncontrolled CNS metastases", "无未控制的中枢神经系统转移"),
+    ("criterion.exclusion.uncontrolled_effusion", "No uncontrolled effusion or ascites", "无未控制的胸腔积液或腹水"),
+    ("criterion.exclusion.uncontrolled_infection", "No active uncontrolled infection", "无活动性未控制感染"),
+    ("criterion.inclusion.age", "Age", "年龄"),
+    ("criterion.inclusion.alt", "ALT", "ALT"),
+    ("criterion.inclusion.anc", "Absolute neutrophil count", "中性粒细胞绝对计数"),
+    ("criterion.inclusion.ast", "AST", "AST"),
+    ("criterion.inclusion.bilirubin", "Total bilirubin", "总胆红素"),
+    ("criterion.inclusion.bulky_index", "One bulky index lesion", "一个大体积指示病灶"),
+    ("criterion.inclusion.creatinine_clearance", "Creatinine clearance", "肌酐清除率"),
+    ("criterion.inclusion.ecog", "ECOG performance status", "ECOG 体能状态"),
+    ("criterion.inclusion.haemoglobin", "Haemoglobin", "血红蛋白"),
+    ("criterion.inclusion.histology", "Confirmed solid malignancy", "确诊的实体恶性肿瘤"),
+    ("criterion.inclusion.inr", "INR", "INR"),
+    ("criterion.inclusion.measurable_targets", "Measurable target lesions (RECIST 1.1)", "可测量靶病灶（RECIST 1.1）"),
+    ("criterion.inclusion.metastatic", "Metastatic disease", "转移性疾病"),
+    ("criterion.inclusion.metastatic_lesion_count", "At least 3 metastatic lesions", "转移病灶不少于3个"),
+    ("criterion.inclusion.not_curable", "Not amenable to curative therapy", "不适合根治性治疗"),
+    ("criterion.inclusion.platelets", "Platelets", "血小板"),
+    ("criterion.inclusion.target_count", "2 to 5 target lesions", "2至5个靶病灶"),
+    ("error.forbidden", "Your role may not open this page.", "您的角色无权访问此页面。"),
+    ("error.not_found", "Not found.", "未找到。"),
+    ("event.adjudication", "Adjudication", "裁定"),
+    ("event.adverse_event", "Adverse event", "不良事件"),
+    ("event.assessment", "Imaging assessment", "影像评估"),
+    ("event.deviation", "Protocol deviation", "方案偏离"),
+    ("event.plan", "Treatment plan", "治疗计划"),
+    ("event.procedure", "Procedure", "治疗操作"),
+    ("event.randomization", "Randomization", "随机分组"),
+    ("event.screening", "Screening", "筛选"),
+    ("event.signature", "Signature", "电子签名"),
+    ("excl.emergent_intervention", "Needs emergent intervention", "需要紧急干预"),
+    ("excl.investigator_judgement", "Excluded by investigator judgement (reason)", "研究者判断排除（原因）"),
+    (
+        "excl.prior_local_therapy_bulky",
+        "Prior local therapy to the bulky index lesion",
+        "大体积指示病灶既往接受过局部治疗",
+    ),
+    ("excl.severe_cardiopulmonary", "Severe cardiopulmonary comorbidity", "严重心肺合并症"),
+    ("excl.target_not_accessible", "A target lesion is not safely accessible", "靶病灶无法安全穿刺"),
+    ("excl.uncontrolled_cns", "Uncontrolled CNS metastases", "未控制的中枢神经系统转移"),
+    ("excl.uncontrolled_effusion", "Uncontrolled effusion or ascites", "未控制的胸腔积液或腹水"),
+    ("excl.uncontrolled_infection", "Active uncontrolled infection", "活动性未控制感染"),
+    ("form.error", "Please correct the marked fields.", "请更正标记的字段。"),
+    ("form.saved", "Saved.", "已保存。"),
+    ("grade.label", "Grade", "级"),
+    (
+        "home.api_only",
+        "Your role works through the API for now (/api/openapi.json); its screens come in a later version.",
+        "您的角色目前通过 API 工作（/api/openapi.json），相应页面将在后续版本提供。",
+    ),
+    ("lab.alt", "ALT (× ULN)", "ALT（×ULN）"),
+    ("lab.anc", "Absolute neutrophil count (10⁹/L)", "中性粒细胞绝对计数（10⁹/L）"),
+    ("lab.ast", "AST (× ULN)", "AST（×ULN）"),
+    ("lab.bilirubin", "Total bilirubin (× ULN)", "总胆红素（×ULN）"),
+    ("lab.creatinine_clearance", "Creatinine clearance (mL/min)", "肌酐清除率（mL/min）"),
+    ("lab.haemoglobin", "Haemoglobin (g/L)", "血红蛋白（g/L）"),
+    ("lab.inr", "INR", "INR"),
+    ("lab.platelets", "Platelets (10⁹/L)", "血小板（10⁹/L）"),
+    ("lesion.bulky", "Bulky index lesion", "大体积指示病灶"),
+    ("lesion.id", "Lesion", "病灶编号"),
+    ("lesion.longest_mm", "Longest diameter (mm)", "最长径（mm）"),
+    ("lesion.nodal", "Lymph node", "淋巴结"),
+    ("lesion.non_target", "Non-target", "非靶病灶"),
+    ("lesion.organ", "Organ", "器官"),
+    ("lesion.role", "RECIST role", "RECIST 类型"),
+    ("lesion.short_axis_mm", "Short axis (mm)", "短径（mm）"),
+    ("lesion.target", "Target", "靶病灶"),
+    ("lesion.volume_ml", "Volume (mL)", "体积（mL）"),
+    ("lesions.title", "Lesions", "病灶"),
+    ("login.failed", "Unknown user or wrong password.", "用户名或密码错误。"),
+    ("login.password", "Password", "密码"),
+    ("login.rate_limited", "Too many failed sign-ins. Try again later.", "登录失败次数过多，请稍后再试。"),
+    ("login.submit", "Sign in", "登录"),
+    ("login.title", "Sign in", "登录"),
+    ("login.user_id", "User ID", "用户名"),
+    ("modality.cryo", "Cryoablation", "冷冻消融"),
+    ("modality.seeds", "I-125 seed implantation", "碘-125粒子植入"),
+    ("nav.adjudications", "Adjudication queue", "裁定队列"),
+    ("nav.patients", "Patients", "患者"),
+    ("nav.screening", "Screening", "筛选"),
+    ("nav.sign_out", "Sign out", "退出登录"),
+    ("obs.disappeared", "Disappeared", "消失"),
+    ("obs.measured", "Measured", "已测量"),
+    ("obs.not_evaluated", "Not evaluated", "未评估"),
+    ("obs.too_small", "Too small to measure", "过小无法测量"),
+    ("obs.unequivocal_progression", "Unequivocal progression", "明确进展"),
+    ("organ.aorta", "Aorta", "主动脉"),
+    ("organ.body", "Body contour", "体表轮廓"),
+    ("organ.bone", "Bone", "骨"),
+    ("organ.bowel", "Bowel", "肠道"),
+    ("organ.central_airway", "Central airway", "中央气道"),
+    ("organ.heart", "Heart", "心脏"),
+    ("organ.kidney", "Kidney", "肾脏"),
+    ("organ.liver", "Liver", "肝脏"),
+    ("organ.lung", "Lung", "肺"),
+    ("organ.lymph_node", "Lymph node", "淋巴结"),
+    ("organ.nerve", "Major nerve", "主要神经"),
+    ("organ.other_vessel", "Other vessel", "其他血管"),
+    ("organ.pelvis", "Pelvis", "盆腔"),
+    ("organ.skin", "Skin", "皮肤"),
+    ("organ.soft_tissue", "Soft tissue", "软组织"),
+    ("organ.spinal_cord", "Spinal cord", "脊髓"),
+    ("organ.vena_cava", "Inferior vena cava", "下腔静脉"),
+    ("patient.enrolled_on", "Screened on", "筛选日期"),
+    ("patient.id", "Patient", "患者编号"),
+    ("patient.locked", "Locked", "已锁定"),
+    ("patient.site", "Site", "中心"),
+    ("patient.status", "Status", "状态"),
+    ("patients.new_screening", "New screening", "新建筛选"),
+    ("patients.none", "No patients yet.", "暂无患者。"),
+    ("patients.title", "Patients", "患者列表"),
+    ("read.diameter", "Diameter (mm)", "直径（mm）"),
+    ("read.margin_enhancement", "Margin enhancement", "边缘强化"),
+    ("read.previous", "Your reads", "您的评估记录"),
+    ("read.residual_tumour", "Residual tumour", "残余肿瘤"),
+    ("read.scan_date", "Scan date", "扫描日期"),
+    ("read.status", "Status", "状态"),
+    ("read.submit", "Save read", "保存评估"),
+    ("read.time_point", "Time point", "时间点"),
+    ("read.title", "Reader workstation", "阅片工作站"),
+    ("role.adjudicator", "Adjudicator", "裁定者"),
+    ("role.admin", "Administrator", "管理员"),
+    ("role.data_manager", "Data manager", "数据管理员"),
+    ("role.investigator", "Site investigator", "研究者"),
+    ("role.reader", "Independent imaging reviewer", "独立影像评估者"),
+    ("role.statistician", "Trial statistician", "试验统计师"),
+    ("screening.age", "Age (years)", "年龄（岁）"),
+    ("screening.checklist", "Eligibility checklist", "入组资格核查表"),
+    ("screening.ecog", "ECOG performance status", "ECOG 体能状态"),
+    ("screening.exclusions", "Exclusion criteria", "排除标准"),
+    (
+        "screening.histology",
+        "Histologically or cytologically confirmed solid malignancy",
+        "经组织学或细胞学确诊的实体恶性肿瘤",
+    ),
+    ("screening.labs", "Laboratory values", "实验室检查"),
+    ("screening.lesion_count", "Number of metastatic lesions", "转移病灶总数"),
+    ("screening.lesions", "Declared lesions", "申报病灶"),
+    ("screening.metastatic", "Metastatic disease", "转移性疾病"),
+    ("screening.not_curable", "Not amenable to curative surgery or radiotherapy", "不适合根治性手术或根治性放疗"),
+    ("screening.screened_on", "Screening date", "筛选日期"),
+    ("screening.submit", "Record screening", "保存筛选"),
+    ("screening.title", "Screening", "筛选"),
+    ("serious.congenital_anomaly", "Congenital anomaly", "先天异常"),
+    ("serious.death", "Death", "死亡"),
+    ("serious.disability", "Disability or incapacity", "残疾或功能丧失"),
+    ("serious.hospitalization", "Hospitalization", "住院或延长住院"),
+    ("serious.important_medical_event", "Important medical event", "重要医学事件"),
+    ("serious.life_threatening", "Life-threatening", "危及生命"),
+    ("status.eligible", "Eligible", "符合入组条件"),
+    ("status.ineligible", "Ineligible", "不符合入组条件"),
+    ("status.pending", "Pending", "待定"),
+    ("status.randomized", "Randomized", "已随机"),
+    ("status.registered", "Registered", "已登记"),
+    ("timeline.date", "Date", "日期"),
+    ("timeline.detail", "Details", "详情"),
+    ("timeline.event", "Event", "事件"),
+    ("timeline.events", "Timeline", "时间线"),
+    ("timeline.title", "Patient", "患者"),
+    ("validation.bool", "must be yes or no", "必须为是或否"),
+    ("validation.choice", "is not one of the choices", "不是有效选项"),
+    ("validation.date", "must be a date (YYYY-MM-DD)", "必须是日期（YYYY-MM-DD）"),
+    ("validation.integer", "must be a whole number", "必须是整数"),
+    ("validation.number", "must be a number", "必须是数字"),
+    ("validation.range", "is out of range", "超出范围"),
+    ("validation.required", "is required", "必填"),
+    ("verdict.met", "Met", "满足"),
+    ("verdict.not_met", "Not met", "不满足"),
+    ("verdict.undecided", "Missing data", "数据缺失"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::{Locale, MESSAGES, Tr};
+
+    #[test]
+    fn catalogue_is_sorted_unique_and_complete() {
+        for pair in MESSAGES.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} must sort before {}", pair[0].0, pair[1].0);
+        }
+        for (key, en, zh) in MESSAGES {
+            assert!(!en.trim().is_empty() && !zh.trim().is_empty(), "{key} has an empty message");
+        }
+    }
+
+    #[test]
+    fn dates_and_numbers_per_locale() {
+        let en = Tr::new(Locale::En);
+        let zh = Tr::new(Locale::Zh);
+        assert_eq!(en.date("2026-01-05"), "5 Jan 2026");
+        assert_eq!(zh.date("2026-01-05"), "2026年1月5日");
+        assert_eq!(en.date("2026-11-28T08:40:45.000000Z"), "28 Nov 2026");
+        assert_eq!(en.date("not a date"), "not a date");
+        assert_eq!(en.number(1234.5, 1), "1,234.5");
+        assert_eq!(en.number(-1_234_567.0, 0), "-1,234,567");
+        assert_eq!(zh.number(999.0, 2), "999.00");
+        assert_eq!(en.number(-0.001, 1), "0.0");
+        assert_eq!(zh.get("nav.patients"), "患者");
+        assert_eq!(en.get("no.such.key"), "no.such.key");
+    }
+}
