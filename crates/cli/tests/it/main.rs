@@ -182,6 +182,10 @@ fn demo_runs_the_trial_into_a_database_byte_for_byte_per_seed() {
         "endpoints/time_to_event.csv",
         "endpoints/lesions.csv",
         "endpoints/burden.csv",
+        "report/analysis.html",
+        "sdtm/dm.xpt",
+        "adam/adtte.xpt",
+        "ipd/define.csv",
     ] {
         assert!(files.contains(&std::path::PathBuf::from(name)), "{name} missing: {files:?}");
     }

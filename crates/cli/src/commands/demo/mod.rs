@@ -221,15 +221,16 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
     progress("follow-up simulated; entering every record into the trial database");
     let db_path = dir.join("trial.db");
     let url = format!("sqlite://{}?mode=rwc", db_path.display());
-    let (counts, datasets, audit) = crate::commands::block_on(async {
+    let (counts, data, audit) = crate::commands::block_on(async {
         let (store, counts) =
             records::write_trial(&url, &population, &plans, &courses, seed, protocol, &progress).await?;
-        let datasets = store.analysis_datasets(protocol).await?;
+        let data = crate::commands::analysis::load(&store, protocol).await?;
         let audit = store.verify_audit().await?;
         store.checkpoint().await?;
         store.close().await;
-        Ok((counts, datasets, audit))
+        Ok((counts, data, audit))
     })?;
+    let datasets = &data.datasets;
     // After the checkpoint the database file is complete and the log empty; SQLite removes
     // the side files when the last connection closes, which may finish just after the pool
     // reports closed.
@@ -252,12 +253,23 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
     let endpoints_dir = dir.join("endpoints");
     std::fs::create_dir_all(&endpoints_dir)?;
     let mut files = vec!["trial.db".to_owned()];
-    for (name, text) in crate::commands::endpoints::csv_files(&datasets)? {
+    for (name, text) in crate::commands::endpoints::csv_files(datasets)? {
         std::fs::write(endpoints_dir.join(name), text)?;
         files.push(format!("endpoints/{name}"));
     }
+    progress("writing the analysis report, the CDISC SDTM and ADaM datasets and the de-identified IPD");
+    crate::commands::analysis::write_report(&dir.join("report"), &data, protocol)?;
+    files.extend(["report/analysis.html".to_owned(), "report/analysis.json".to_owned()]);
+    for (sub, names) in [
+        ("sdtm", crate::commands::analysis::write_sdtm(&dir.join("sdtm"), &data, protocol)?),
+        ("adam", crate::commands::analysis::write_adam(&dir.join("adam"), &data, protocol)?),
+        // The demo's patients are synthetic: the IPD codes may come from the demo's own seed.
+        ("ipd", crate::commands::analysis::write_ipd(&dir.join("ipd"), &data, protocol, seed)?),
+    ] {
+        files.extend(names.into_iter().map(|n| format!("{sub}/{n}")));
+    }
     files.push("demo.json".into());
-    let doc = document(args, protocol, &population, &plans, &courses, counts, &datasets, audit, files);
+    let doc = document(args, protocol, &population, &plans, &courses, counts, datasets, audit, files);
     let mut json = serde_json::to_string_pretty(&doc)?;
     json.push('\n');
     std::fs::write(dir.join("demo.json"), json)?;
