@@ -44,7 +44,8 @@ fn trial_database_from_the_command_line() {
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("trial.db").display());
     let o = cryoseed(&["db", "init", "--db", &db]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("schema version 1"), "{}", stdout(&o));
+    let expected = format!("schema version {}", cryoseed_store::SCHEMA_VERSION);
+    assert!(stdout(&o).contains(&expected), "{}", stdout(&o));
     let o = cryoseed(&["db", "init", "--db", &db]);
     assert_eq!(o.status.code(), Some(1), "a second init is refused");
     let o = cryoseed(&["db", "migrate", "--db", &db]);
