@@ -36,6 +36,7 @@ pub mod contour;
 pub mod ct;
 pub mod encode;
 pub mod export;
+mod prescan;
 pub mod roi_map;
 pub mod rtdose;
 pub mod rtstruct;
@@ -164,8 +165,20 @@ pub(crate) fn open_dicom(path: &Path) -> Result<dicom_object::DefaultDicomObject
         path: path.to_owned(),
         message: format!("not readable as DICOM: {e}"),
     };
+    let structure_fault = |fault: prescan::Fault| ImagingError::DicomTag {
+        path: path.to_owned(),
+        tag: fault.tag,
+        message: fault.message,
+    };
     match file_layout(path)? {
-        Layout::Part10 => dicom_object::open_file(path).map_err(|e| not_readable(&e)),
+        Layout::Part10 => {
+            let bytes = std::fs::read(path).map_err(|e| ImagingError::io(path, e))?;
+            prescan::check_part10(&bytes).map_err(structure_fault)?;
+            dicom_object::OpenFileOptions::new()
+                .read_preamble(dicom_object::file::ReadPreamble::Always)
+                .from_reader(bytes.as_slice())
+                .map_err(|e| not_readable(&e))
+        }
         Layout::NotDicom => Err(ImagingError::Dicom {
             path: path.to_owned(),
             message: "not a DICOM file (no DICM marker at byte 128, no data set at byte 0)".into(),
@@ -173,8 +186,10 @@ pub(crate) fn open_dicom(path: &Path) -> Result<dicom_object::DefaultDicomObject
         Layout::Bare { explicit } => {
             use dicom_transfer_syntax_registry::entries::{EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN};
             let ts = if explicit { EXPLICIT_VR_LITTLE_ENDIAN.erased() } else { IMPLICIT_VR_LITTLE_ENDIAN.erased() };
-            let file = std::fs::File::open(path).map_err(|e| ImagingError::io(path, e))?;
-            let obj = dicom_object::InMemDicomObject::read_dataset_with_ts(std::io::BufReader::new(file), &ts)
+            let bytes = std::fs::read(path).map_err(|e| ImagingError::io(path, e))?;
+            let encoding = if explicit { prescan::Encoding::ExplicitLittle } else { prescan::Encoding::ImplicitLittle };
+            prescan::check_bare(&bytes, encoding).map_err(structure_fault)?;
+            let obj = dicom_object::InMemDicomObject::read_dataset_with_ts(bytes.as_slice(), &ts)
                 .map_err(|e| not_readable(&e))?;
             let class = attr::req_str(&obj, attr::SOP_CLASS_UID, path)?;
             let instance = attr::req_str(&obj, attr::SOP_INSTANCE_UID, path)?;

@@ -294,3 +294,32 @@ fn truncated_structure_sets_are_errors_naming_the_file() {
         }
     }
 }
+
+/// The fuzzing finding kept in `fuzz/regressions/` (see its README): a 2 kB bare data set whose
+/// element declares a value far past the end of the file. dicom-rs alone reserved the declared
+/// length (about 2 GB) before failing; the structural pre-check refuses it first, naming the tag.
+#[test]
+fn a_declared_length_past_the_end_of_the_file_is_refused_before_reading() {
+    let finding = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/oom-bare-dataset-declared-length.dcm");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(&finding, dir.path().join("finding.dcm")).unwrap();
+    let err = import_dicom_dir(dir.path(), &DicomImportOptions::default()).unwrap_err();
+    let ImagingError::DicomTag { path, tag, message } = &err else { panic!("expected a tag error, got {err}") };
+    assert!(path.ends_with("finding.dcm"), "{err}");
+    assert!(tag.starts_with('('), "{err}");
+    assert!(message.contains("bytes of the file remain"), "{err}");
+
+    // The same lie inside a Part 10 file: a CT slice whose Pixel Data declares 2 GB more.
+    let pixel_data = [0xE0, 0x7F, 0x10, 0x00, b'O', b'W'];
+    let (mut bytes, at) = std::fs::read_dir(fixture("dicom/hfs"))
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .find_map(|b| b.windows(6).rposition(|w| w == pixel_data).map(|at| (b, at)))
+        .expect("a CT slice with explicit VR pixel data");
+    bytes[at + 8..at + 12].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("slice.dcm"), &bytes).unwrap();
+    let err = import_dicom_dir(dir.path(), &DicomImportOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("(7FE0,0010) PixelData"), "{err}");
+    assert!(err.to_string().contains("2147483648 bytes"), "{err}");
+}

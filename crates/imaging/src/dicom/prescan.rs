@@ -1,0 +1,445 @@
+//! A structural check of a DICOM file's bytes before dicom-rs reads them.
+//!
+//! dicom-rs trusts an element's declared value length: it reserves that many bytes and then
+//! reads until the file ends. A 2 kB file whose element declares a 4 GB value therefore costs
+//! gigabytes of memory before the read fails (found by the `dicom_file` fuzz target; the file is
+//! kept in `fuzz/regressions/`). Sequences nested thousands of levels deep cost stack in the
+//! same way. This module walks the element headers — the file meta group, the data set in its
+//! transfer syntax, sequences and their items (defined and undefined length) and encapsulated
+//! pixel data fragments — and refuses, naming the element's tag and byte offset:
+//!
+//! - a value, item or sequence whose declared length is larger than what remains of the file;
+//! - sequences nested deeper than [`MAX_DEPTH`] levels;
+//! - the deflated transfer syntax, which would be inflated before any check (the RT readers only
+//!   decode native transfer syntaxes anyway).
+//!
+//! Headers are read the way dicom-rs reads them (an unknown VR code as UN, with a 32-bit length).
+//! The walk is only a guard: where it meets bytes it does not understand (a missing item tag, a
+//! header cut by the end of the file) it stops and leaves the verdict to dicom-rs, which then fails with its own
+//! error. It never refuses a well-formed file.
+
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::{Tag, VR};
+use dicom_dictionary_std::StandardDataDictionary;
+
+/// The deepest sequence nesting accepted (real RT objects use fewer than ten levels).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+const UNDEFINED: u32 = u32::MAX;
+const ITEM: Tag = Tag(0xFFFE, 0xE000);
+const ITEM_END: Tag = Tag(0xFFFE, 0xE00D);
+const SEQUENCE_END: Tag = Tag(0xFFFE, 0xE0DD);
+const TRANSFER_SYNTAX_UID: Tag = Tag(0x0002, 0x0010);
+const DEFLATED: &str = "1.2.840.10008.1.2.1.99";
+
+/// How the data set is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// Implicit VR Little Endian (also the content of undefined-length UN elements).
+    ImplicitLittle,
+    /// Explicit VR Little Endian (and every encapsulated transfer syntax).
+    ExplicitLittle,
+    /// Explicit VR Big Endian (retired, still readable).
+    ExplicitBig,
+}
+
+/// What is wrong with the file's structure.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Fault {
+    /// The element at fault, as `(gggg,eeee) Keyword` (or without keyword when unknown).
+    pub tag: String,
+    /// What is wrong, with the byte offset.
+    pub message: String,
+}
+
+/// Why the walk stopped early.
+enum Stop {
+    /// The structure is refused.
+    Fault(Fault),
+    /// Bytes the walk does not understand: dicom-rs decides.
+    Unparsed,
+}
+
+type Walk = Result<(), Stop>;
+
+/// Checks a Part 10 file (`bytes` from the start of the 128-byte preamble).
+pub(crate) fn check_part10(bytes: &[u8]) -> Result<(), Fault> {
+    let mut w = Walker { bytes, pos: 132 };
+    // The file meta group: explicit VR little endian, group 0002.
+    let mut transfer_syntax = None;
+    while w.remaining() >= 8 && w.peek_group(Encoding::ExplicitLittle) == Some(0x0002) {
+        let header = match w.header(Encoding::ExplicitLittle) {
+            Ok(h) => h,
+            Err(stop) => return finish(Err(stop)),
+        };
+        if header.length == UNDEFINED {
+            return finish(Err(Stop::Unparsed));
+        }
+        if let Err(stop) = w.check_length(&header) {
+            return finish(Err(stop));
+        }
+        let value = &bytes[w.pos..w.pos + header.length as usize];
+        if header.tag == TRANSFER_SYNTAX_UID {
+            let uid = String::from_utf8_lossy(value).trim_end_matches(['\0', ' ']).to_owned();
+            transfer_syntax = Some(uid);
+        }
+        w.pos += header.length as usize;
+    }
+    let encoding = match transfer_syntax.as_deref() {
+        Some(DEFLATED) => {
+            return Err(Fault {
+                tag: describe(TRANSFER_SYNTAX_UID),
+                message: format!("{DEFLATED} (Deflated Explicit VR Little Endian) is not supported; decompress first"),
+            });
+        }
+        Some("1.2.840.10008.1.2") => Encoding::ImplicitLittle,
+        Some("1.2.840.10008.1.2.2") => Encoding::ExplicitBig,
+        _ => Encoding::ExplicitLittle,
+    };
+    finish(w.data_set(None, encoding, 0))
+}
+
+/// Checks a bare data set (no preamble, no file meta group) from its first byte.
+pub(crate) fn check_bare(bytes: &[u8], encoding: Encoding) -> Result<(), Fault> {
+    finish(Walker { bytes, pos: 0 }.data_set(None, encoding, 0))
+}
+
+fn finish(walk: Walk) -> Result<(), Fault> {
+    match walk {
+        Ok(()) | Err(Stop::Unparsed) => Ok(()),
+        Err(Stop::Fault(fault)) => Err(fault),
+    }
+}
+
+/// `(gggg,eeee) Keyword` from the standard dictionary.
+fn describe(tag: Tag) -> String {
+    let name = match tag {
+        ITEM => Some("Item"),
+        ITEM_END => Some("ItemDelimitationItem"),
+        SEQUENCE_END => Some("SequenceDelimitationItem"),
+        _ => StandardDataDictionary.by_tag(tag).map(|e| e.alias()),
+    };
+    match name {
+        Some(name) => format!("({:04X},{:04X}) {name}", tag.group(), tag.element()),
+        None => format!("({:04X},{:04X})", tag.group(), tag.element()),
+    }
+}
+
+/// An element or item header.
+struct Header {
+    tag: Tag,
+    vr: Option<VR>,
+    length: u32,
+    /// Byte offset of the header.
+    at: usize,
+}
+
+struct Walker<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Walker<'_> {
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    fn u16_at(&self, at: usize, encoding: Encoding) -> u16 {
+        let b = [self.bytes[at], self.bytes[at + 1]];
+        if encoding == Encoding::ExplicitBig { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }
+    }
+
+    fn u32_at(&self, at: usize, encoding: Encoding) -> u32 {
+        let b = [self.bytes[at], self.bytes[at + 1], self.bytes[at + 2], self.bytes[at + 3]];
+        if encoding == Encoding::ExplicitBig { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+    }
+
+    fn peek_group(&self, encoding: Encoding) -> Option<u16> {
+        (self.remaining() >= 2).then(|| self.u16_at(self.pos, encoding))
+    }
+
+    /// Reads a header at the current position and moves past it.
+    fn header(&mut self, encoding: Encoding) -> Result<Header, Stop> {
+        let at = self.pos;
+        if self.remaining() < 8 {
+            return Err(Stop::Unparsed);
+        }
+        let tag = Tag(self.u16_at(at, encoding), self.u16_at(at + 2, encoding));
+        if tag.group() == 0xFFFE {
+            self.pos += 8;
+            return Ok(Header { tag, vr: None, length: self.u32_at(at + 4, encoding), at });
+        }
+        if encoding == Encoding::ImplicitLittle {
+            self.pos += 8;
+            let vr = match StandardDataDictionary.by_tag(tag).map(|e| e.vr()) {
+                Some(VirtualVr::Exact(vr)) => Some(vr),
+                _ => None,
+            };
+            return Ok(Header { tag, vr, length: self.u32_at(at + 4, encoding), at });
+        }
+        // As dicom-rs does, an unknown VR code is read as UN (reserved bytes, 32-bit length).
+        let vr = VR::from_binary([self.bytes[at + 4], self.bytes[at + 5]]).unwrap_or(VR::UN);
+        let long = matches!(
+            vr,
+            VR::OB
+                | VR::OD
+                | VR::OF
+                | VR::OL
+                | VR::OV
+                | VR::OW
+                | VR::SQ
+                | VR::SV
+                | VR::UC
+                | VR::UN
+                | VR::UR
+                | VR::UT
+                | VR::UV
+        );
+        if long {
+            if self.remaining() < 12 {
+                return Err(Stop::Unparsed);
+            }
+            self.pos += 12;
+            Ok(Header { tag, vr: Some(vr), length: self.u32_at(at + 8, encoding), at })
+        } else {
+            self.pos += 8;
+            Ok(Header { tag, vr: Some(vr), length: u32::from(self.u16_at(at + 6, encoding)), at })
+        }
+    }
+
+    /// Refuses a defined length that reaches past the end of the file.
+    fn check_length(&self, header: &Header) -> Walk {
+        let length = header.length as usize;
+        if length > self.remaining() {
+            return Err(Stop::Fault(Fault {
+                tag: describe(header.tag),
+                message: format!(
+                    "declares a value of {length} bytes at byte {}, but only {} bytes of the file remain (truncated or corrupt file)",
+                    header.at,
+                    self.remaining()
+                ),
+            }));
+        }
+        Ok(())
+    }
+
+    fn check_depth(&self, header: &Header, depth: usize) -> Walk {
+        if depth >= MAX_DEPTH {
+            return Err(Stop::Fault(Fault {
+                tag: describe(header.tag),
+                message: format!("sequences are nested more than {MAX_DEPTH} levels deep at byte {}", header.at),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Data set elements until `end` (a byte offset), or until an item delimiter when `end` is
+    /// `None` inside an item, or until the end of the file at the top level.
+    fn data_set(&mut self, end: Option<usize>, encoding: Encoding, depth: usize) -> Walk {
+        loop {
+            if end.is_some_and(|e| self.pos >= e) || self.remaining() == 0 {
+                return Ok(());
+            }
+            let header = self.header(encoding)?;
+            match header.tag {
+                ITEM_END => return Ok(()),
+                SEQUENCE_END | ITEM => return Err(Stop::Unparsed),
+                _ => {}
+            }
+            let sequence = header.vr == Some(VR::SQ)
+                || (header.length == UNDEFINED && (encoding == Encoding::ImplicitLittle || header.vr == Some(VR::UN)));
+            // The content of an undefined-length UN element is implicit VR little endian.
+            let inner = if header.vr == Some(VR::UN) && encoding != Encoding::ImplicitLittle {
+                Encoding::ImplicitLittle
+            } else {
+                encoding
+            };
+            if header.length == UNDEFINED {
+                self.check_depth(&header, depth)?;
+                if sequence {
+                    self.items(None, inner, depth + 1)?;
+                } else {
+                    self.fragments()?;
+                }
+            } else {
+                self.check_length(&header)?;
+                if sequence {
+                    self.check_depth(&header, depth)?;
+                    self.items(Some(self.pos + header.length as usize), inner, depth + 1)?;
+                } else {
+                    self.pos += header.length as usize;
+                }
+            }
+        }
+    }
+
+    /// A sequence's items, until `end` or (undefined length) its delimiter.
+    fn items(&mut self, end: Option<usize>, encoding: Encoding, depth: usize) -> Walk {
+        loop {
+            if end.is_some_and(|e| self.pos >= e) {
+                return Ok(());
+            }
+            let header = self.header(encoding)?;
+            match header.tag {
+                SEQUENCE_END if end.is_none() => return Ok(()),
+                ITEM => {}
+                _ => return Err(Stop::Unparsed),
+            }
+            if header.length == UNDEFINED {
+                self.data_set(None, encoding, depth)?;
+            } else {
+                self.check_length(&header)?;
+                let item_end = self.pos + header.length as usize;
+                self.data_set(Some(item_end), encoding, depth)?;
+                self.pos = self.pos.max(item_end);
+            }
+        }
+    }
+
+    /// Encapsulated pixel data: the offset table and fragments, until the sequence delimiter.
+    fn fragments(&mut self) -> Walk {
+        loop {
+            // Fragment headers are always little endian in encapsulated transfer syntaxes.
+            let header = self.header(Encoding::ExplicitLittle)?;
+            match header.tag {
+                SEQUENCE_END => return Ok(()),
+                ITEM if header.length != UNDEFINED => {
+                    self.check_length(&header)?;
+                    self.pos += header.length as usize;
+                }
+                _ => return Err(Stop::Unparsed),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An explicit VR little endian element.
+    fn explicit(group: u16, element: u16, vr: &str, value: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&group.to_le_bytes());
+        b.extend_from_slice(&element.to_le_bytes());
+        b.extend_from_slice(vr.as_bytes());
+        if ["OB", "OW", "SQ", "UN", "UT"].contains(&vr) {
+            b.extend_from_slice(&[0, 0]);
+            b.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        } else {
+            b.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        }
+        b.extend_from_slice(value);
+        b
+    }
+
+    fn with_length(mut element: Vec<u8>, at: usize, length: u32) -> Vec<u8> {
+        element[at..at + 4].copy_from_slice(&length.to_le_bytes());
+        element
+    }
+
+    fn item(content: &[u8]) -> Vec<u8> {
+        let mut b = vec![0xFE, 0xFF, 0x00, 0xE0];
+        b.extend_from_slice(&(content.len() as u32).to_le_bytes());
+        b.extend_from_slice(content);
+        b
+    }
+
+    fn part10(transfer_syntax: &str, data_set: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 128];
+        b.extend_from_slice(b"DICM");
+        let mut uid = transfer_syntax.as_bytes().to_vec();
+        if uid.len() % 2 == 1 {
+            uid.push(0);
+        }
+        b.extend(explicit(0x0002, 0x0010, "UI", &uid));
+        b.extend_from_slice(data_set);
+        b
+    }
+
+    #[test]
+    fn well_formed_data_sets_pass() {
+        let mut ds = explicit(0x0008, 0x0060, "CS", b"CT");
+        ds.extend(explicit(0x3006, 0x0020, "SQ", &item(&explicit(0x3006, 0x0022, "IS", b"1 "))));
+        assert_eq!(check_bare(&ds, Encoding::ExplicitLittle), Ok(()));
+        assert_eq!(check_part10(&part10("1.2.840.10008.1.2.1", &ds)), Ok(()));
+    }
+
+    #[test]
+    fn a_length_past_the_end_of_the_file_is_refused_naming_the_tag() {
+        let ds = with_length(explicit(0x7FE0, 0x0010, "OW", &[0; 16]), 8, 0xFFFF_FF00);
+        let fault = check_bare(&ds, Encoding::ExplicitLittle).unwrap_err();
+        assert_eq!(fault.tag, "(7FE0,0010) PixelData");
+        assert!(fault.message.contains("4294967040 bytes at byte 0"), "{}", fault.message);
+        assert!(fault.message.contains("only 16 bytes"), "{}", fault.message);
+    }
+
+    #[test]
+    fn an_item_longer_than_the_file_inside_a_sequence_is_refused() {
+        let inner = with_length(item(&explicit(0x3006, 0x0022, "IS", b"1 ")), 4, 1_000_000);
+        let ds = explicit(0x3006, 0x0020, "SQ", &inner);
+        let fault = check_bare(&ds, Encoding::ExplicitLittle).unwrap_err();
+        assert_eq!(fault.tag, "(FFFE,E000) Item");
+    }
+
+    #[test]
+    fn implicit_vr_sequences_are_walked_with_the_dictionary() {
+        // (3006,0020) StructureSetROISequence, defined length, holding an element that lies.
+        let mut element = vec![0x08, 0x30, 0x22, 0x00];
+        element.extend_from_slice(&500_000u32.to_le_bytes());
+        element.extend_from_slice(b"1 ");
+        let it = item(&element);
+        let mut ds = vec![0x06, 0x30, 0x20, 0x00];
+        ds.extend_from_slice(&(it.len() as u32).to_le_bytes());
+        ds.extend(it);
+        let fault = check_bare(&ds, Encoding::ImplicitLittle).unwrap_err();
+        assert!(fault.tag.starts_with("(3008,0022)"), "{}", fault.tag);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let mut content = explicit(0x3006, 0x0022, "IS", b"1 ");
+        for _ in 0..(MAX_DEPTH + 5) {
+            content = explicit(0x3006, 0x0020, "SQ", &item(&content));
+        }
+        let fault = check_bare(&content, Encoding::ExplicitLittle).unwrap_err();
+        assert!(fault.message.contains("nested more than 64"), "{}", fault.message);
+        let mut shallow = explicit(0x3006, 0x0022, "IS", b"1 ");
+        for _ in 0..10 {
+            shallow = explicit(0x3006, 0x0020, "SQ", &item(&shallow));
+        }
+        assert_eq!(check_bare(&shallow, Encoding::ExplicitLittle), Ok(()));
+    }
+
+    #[test]
+    fn deflated_files_are_refused_before_inflating() {
+        let fault = check_part10(&part10(DEFLATED, &[])).unwrap_err();
+        assert_eq!(fault.tag, "(0002,0010) TransferSyntaxUID");
+    }
+
+    #[test]
+    fn encapsulated_fragments_are_checked() {
+        let mut pixel = vec![0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+        pixel.extend(item(&[]));
+        pixel.extend(item(&[1, 2, 3, 4]));
+        pixel.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        assert_eq!(check_bare(&pixel, Encoding::ExplicitLittle), Ok(()));
+        let lying = [&pixel[..12], &with_length(item(&[1, 2, 3, 4]), 4, 9_999_999)[..]].concat();
+        assert_eq!(check_bare(&lying, Encoding::ExplicitLittle).unwrap_err().tag, "(FFFE,E000) Item");
+    }
+
+    #[test]
+    fn an_unknown_vr_is_read_as_un_like_dicom_rs_does() {
+        // The fuzzing finding's shape: VR bytes 04 80, then a 32-bit length of 2.3 GB.
+        let mut ds = explicit(0x0008, 0x0060, "CS", b"CT");
+        ds.extend_from_slice(&[0x04, 0x7A, 0x04, 0x7D, 0x04, 0x80, 0x04, 0x83, 0x04, 0x86, 0x04, 0x89, 0, 0]);
+        let fault = check_bare(&ds, Encoding::ExplicitLittle).unwrap_err();
+        assert_eq!(fault.tag, "(7A04,7D04)");
+        assert!(fault.message.contains("2298775044 bytes at byte 10"), "{}", fault.message);
+    }
+
+    #[test]
+    fn unparseable_bytes_are_left_to_dicom_rs() {
+        assert_eq!(check_bare(b"\x08\x00\x60\x00??\x02\x00CT", Encoding::ExplicitLittle), Ok(()));
+    }
+}
