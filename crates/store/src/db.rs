@@ -226,6 +226,25 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite: writes a compact, self-contained copy of the whole database to `path`, a file
+    /// that must not exist yet (`VACUUM INTO`). The copy is built row by row in key order, so the
+    /// same content always gives the same bytes, whatever the history of the write-ahead log and
+    /// its checkpoints (which leaves traces such as the header's change counter in the live
+    /// file). Writers wait while it runs. PostgreSQL: refused (use `pg_dump`).
+    pub async fn compact_copy(&self, path: &std::path::Path) -> Result<()> {
+        let refuse = |reason: String| StoreError::Invalid { entity: "database_copy", field: "path".into(), reason };
+        if self.backend != Backend::Sqlite {
+            return Err(refuse("a compact copy is made of SQLite databases only; use pg_dump for PostgreSQL".into()));
+        }
+        if path.exists() {
+            return Err(refuse(format!("{} already exists; a copy never overwrites a file", path.display())));
+        }
+        let target = path.to_str().ok_or_else(|| refuse(format!("{} is not valid UTF-8", path.display())))?;
+        let _guard = self.idle_group().await;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Holds off writers once no write group is open (one that is open is about to commit).
     async fn idle_group(&self) -> tokio::sync::MutexGuard<'_, Group> {
         loop {

@@ -21,7 +21,8 @@ on_both!(
     concurrent_updates_never_lose_a_write,
     export_import_round_trip,
     endpoints_from_stored_records,
-    queries_and_signatures
+    queries_and_signatures,
+    compact_copy_depends_on_the_content_only
 );
 
 fn ae(patient: &str, term: &str, grade: u8, onset: &str) -> AdverseEventForm {
@@ -427,4 +428,41 @@ async fn queries_and_signatures(engine: &Engine) {
     let log = store.audit_log(Some(&ids[0]), 0, 100).await.unwrap();
     assert!(log.iter().any(|e| e.action == "sign"));
     assert_eq!(store.queries().await.unwrap()[0].status, cryoseed_store::model::QueryStatus::Closed);
+}
+
+/// `Store::compact_copy` (what `cryoseed demo` ships as trial.db): two databases with the same
+/// content but different checkpoint histories give byte-identical copies; the copy opens as a
+/// trial database whose audit chain verifies; an existing file is never overwritten. PostgreSQL
+/// refuses (pg_dump is its tool).
+async fn compact_copy_depends_on_the_content_only(engine: &Engine) {
+    use cryoseed_store::{Clock, SimulatedClock};
+    let day = cryoseed_response::Date::from_ymd(2026, 1, 5).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let copy = |n: usize| out.path().join(format!("copy{n}.db"));
+    let Engine::Sqlite(_) = engine else {
+        let store = engine.fresh(2).await;
+        let err = store.compact_copy(&copy(0)).await.unwrap_err();
+        assert!(err.to_string().contains("pg_dump"), "{err}");
+        assert!(!copy(0).exists());
+        return;
+    };
+    let other = Engine::sqlite();
+    for (n, e) in [engine, &other].into_iter().enumerate() {
+        let store = e.connect(2).await.with_clock(Clock::Simulated(SimulatedClock::starting_on(day)));
+        store.init().await.unwrap();
+        if n == 1 {
+            // A checkpoint in the middle: the live files now differ in their history.
+            store.checkpoint().await.unwrap();
+        }
+        small_trial(&store).await;
+        store.compact_copy(&copy(n)).await.unwrap();
+        let err = store.compact_copy(&copy(n)).await.unwrap_err();
+        assert!(err.to_string().contains("never overwrites"), "{err}");
+        store.close().await;
+    }
+    let (a, b) = (std::fs::read(copy(0)).unwrap(), std::fs::read(copy(1)).unwrap());
+    assert!(a == b, "same content, same bytes");
+    let reopened = Store::connect(&format!("sqlite://{}", copy(0).display())).await.unwrap();
+    assert!(reopened.verify_audit().await.unwrap().is_intact());
+    assert_eq!(reopened.schema_version().await.unwrap(), cryoseed_store::SCHEMA_VERSION);
 }
