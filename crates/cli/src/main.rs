@@ -48,6 +48,9 @@ enum Command {
     /// Statistics on a CSV file (survival, proportions, clustered binary outcomes, power), as JSON.
     #[command(subcommand)]
     Stats(commands::stats::StatsCommand),
+    /// The design's power by simulation: local control difference (lesions clustered in patients,
+    /// ICC) and LPFS hazard ratio, with Schoenfeld's formula; the same as `cryoseed stats power`.
+    Power(commands::stats::PowerArgs),
     /// TG-43U1 dose rate per U of one seed at points in the seed frame (CSV in, CSV out).
     Tg43(commands::tg43::Args),
     /// Dose of a seed implant on a case: NIfTI dose grid (Gy), metrics.json and a DVH CSV.
@@ -134,6 +137,9 @@ fn main() -> ExitCode {
             }
             Command::Response(args) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::response::run(&args, &p))
+            }
+            Command::Power(args) => {
+                commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::stats::power(&args, &p))
             }
             Command::Stats(command) => {
                 commands::load_protocol(cli.protocol.as_deref()).and_then(|p| commands::stats::run(&command, &p))

@@ -1121,7 +1121,8 @@ struct SchoenfeldDoc {
     events_for_80_percent_power: f64,
 }
 
-fn power(args: &PowerArgs, protocol: &Protocol) -> anyhow::Result<()> {
+/// `cryoseed power` and `cryoseed stats power`: the design's power, as JSON on standard output.
+pub fn power(args: &PowerArgs, protocol: &Protocol) -> anyhow::Result<()> {
     let mut d = st::TrialDesign::from_protocol(protocol);
     if let Some(v) = args.patients_per_arm {
         d.patients_per_arm = v;

@@ -144,6 +144,16 @@ fn cif_binom_gee_and_power_print_json() {
     let p: Value = serde_json::from_str(&stdout(&p1)).unwrap();
     assert_eq!(p["design"]["patients_per_arm"], 45);
     assert!(p["lpfs"]["power"].as_f64().unwrap() > 0.5);
+    // `cryoseed power` is the same computation under its own name (issue 11's contract).
+    let top = cryoseed(&["power", "--trials", "200", "--seed", "5"]);
+    assert!(top.status.success(), "{}", stderr(&top));
+    assert_eq!(stdout(&top), stdout(&p1), "cryoseed power = cryoseed stats power");
+    let smaller = cryoseed(&["power", "--trials", "200", "--seed", "5", "--patients-per-arm", "15"]);
+    let s: Value = serde_json::from_str(&stdout(&smaller)).unwrap();
+    assert!(
+        s["lpfs"]["power"].as_f64().unwrap() < p["lpfs"]["power"].as_f64().unwrap(),
+        "fewer patients, less power: {s}"
+    );
 }
 
 #[test]
