@@ -11,12 +11,15 @@
 //! - a value, item or sequence whose declared length is larger than what remains of the file;
 //! - sequences nested deeper than [`MAX_DEPTH`] levels;
 //! - the deflated transfer syntax, which would be inflated before any check (the RT readers only
-//!   decode native transfer syntaxes anyway).
+//!   decode native transfer syntaxes anyway);
+//! - an item or delimiter where the structure does not allow one, or a file meta element of
+//!   undefined length (dicom-rs would read on past it, trusting whatever lengths follow; found
+//!   by the same fuzz target, kept in `fuzz/regressions/` too).
 //!
 //! Headers are read the way dicom-rs reads them (an unknown VR code as UN, with a 32-bit length).
-//! The walk is only a guard: where it meets bytes it does not understand (a missing item tag, a
-//! header cut by the end of the file) it stops and leaves the verdict to dicom-rs, which then fails with its own
-//! error. It never refuses a well-formed file.
+//! Where a header is cut by the end of the file the walk stops and leaves the verdict to
+//! dicom-rs, which then fails with its own error (no length was read, so nothing is reserved).
+//! It never refuses a well-formed file.
 
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_core::{Tag, VR};
@@ -73,7 +76,7 @@ pub(crate) fn check_part10(bytes: &[u8]) -> Result<(), Fault> {
             Err(stop) => return finish(Err(stop)),
         };
         if header.length == UNDEFINED {
-            return finish(Err(Stop::Unparsed));
+            return finish(Err(misplaced(&header, "with an undefined length in the file meta group")));
         }
         if let Err(stop) = w.check_length(&header) {
             return finish(Err(stop));
@@ -96,12 +99,12 @@ pub(crate) fn check_part10(bytes: &[u8]) -> Result<(), Fault> {
         Some("1.2.840.10008.1.2.2") => Encoding::ExplicitBig,
         _ => Encoding::ExplicitLittle,
     };
-    finish(w.data_set(None, encoding, 0))
+    finish(w.data_set(None, false, encoding, 0))
 }
 
 /// Checks a bare data set (no preamble, no file meta group) from its first byte.
 pub(crate) fn check_bare(bytes: &[u8], encoding: Encoding) -> Result<(), Fault> {
-    finish(Walker { bytes, pos: 0 }.data_set(None, encoding, 0))
+    finish(Walker { bytes, pos: 0 }.data_set(None, false, encoding, 0))
 }
 
 fn finish(walk: Walk) -> Result<(), Fault> {
@@ -123,6 +126,15 @@ fn describe(tag: Tag) -> String {
         Some(name) => format!("({:04X},{:04X}) {name}", tag.group(), tag.element()),
         None => format!("({:04X},{:04X})", tag.group(), tag.element()),
     }
+}
+
+/// A header where the structure does not allow it (dicom-rs would read on, trusting lengths
+/// that follow).
+fn misplaced(header: &Header, place: &str) -> Stop {
+    Stop::Fault(Fault {
+        tag: describe(header.tag),
+        message: format!("found at byte {} {place}: the file's structure is corrupt", header.at),
+    })
 }
 
 /// An element or item header.
@@ -233,17 +245,19 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// Data set elements until `end` (a byte offset), or until an item delimiter when `end` is
-    /// `None` inside an item, or until the end of the file at the top level.
-    fn data_set(&mut self, end: Option<usize>, encoding: Encoding, depth: usize) -> Walk {
+    /// Data set elements until `end` (a byte offset), or until its item delimiter when
+    /// `delimited` (an undefined-length item), or until the end of the file at the top level.
+    fn data_set(&mut self, end: Option<usize>, delimited: bool, encoding: Encoding, depth: usize) -> Walk {
         loop {
             if end.is_some_and(|e| self.pos >= e) || self.remaining() == 0 {
                 return Ok(());
             }
             let header = self.header(encoding)?;
             match header.tag {
-                ITEM_END => return Ok(()),
-                SEQUENCE_END | ITEM => return Err(Stop::Unparsed),
+                ITEM_END if delimited => return Ok(()),
+                ITEM_END | SEQUENCE_END | ITEM => {
+                    return Err(misplaced(&header, "outside the sequence or item it belongs to"));
+                }
                 _ => {}
             }
             let sequence = header.vr == Some(VR::SQ)
@@ -283,14 +297,14 @@ impl Walker<'_> {
             match header.tag {
                 SEQUENCE_END if end.is_none() => return Ok(()),
                 ITEM => {}
-                _ => return Err(Stop::Unparsed),
+                _ => return Err(misplaced(&header, "where the sequence's next item or its end should be")),
             }
             if header.length == UNDEFINED {
-                self.data_set(None, encoding, depth)?;
+                self.data_set(None, true, encoding, depth)?;
             } else {
                 self.check_length(&header)?;
                 let item_end = self.pos + header.length as usize;
-                self.data_set(Some(item_end), encoding, depth)?;
+                self.data_set(Some(item_end), false, encoding, depth)?;
                 self.pos = self.pos.max(item_end);
             }
         }
@@ -307,7 +321,7 @@ impl Walker<'_> {
                     self.check_length(&header)?;
                     self.pos += header.length as usize;
                 }
-                _ => return Err(Stop::Unparsed),
+                _ => return Err(misplaced(&header, "where the next pixel data fragment or the end should be")),
             }
         }
     }
@@ -436,6 +450,29 @@ mod tests {
         let fault = check_bare(&ds, Encoding::ExplicitLittle).unwrap_err();
         assert_eq!(fault.tag, "(7A04,7D04)");
         assert!(fault.message.contains("2298775044 bytes at byte 10"), "{}", fault.message);
+    }
+
+    #[test]
+    fn items_and_delimiters_out_of_place_are_refused() {
+        let mut ds = explicit(0x0008, 0x0060, "CS", b"CT");
+        ds.extend(item(&explicit(0x0020, 0x0052, "UI", b"1.2")));
+        let fault = check_bare(&ds, Encoding::ExplicitLittle).unwrap_err();
+        assert_eq!(fault.tag, "(FFFE,E000) Item");
+        assert!(fault.message.contains("at byte 10 outside"), "{}", fault.message);
+        // An item delimiter at the top level, and an element where a sequence's item should be.
+        let mut top = explicit(0x0008, 0x0060, "CS", b"CT");
+        top.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        assert_eq!(check_bare(&top, Encoding::ExplicitLittle).unwrap_err().tag, "(FFFE,E00D) ItemDelimitationItem");
+        let seq = explicit(0x3006, 0x0020, "SQ", &explicit(0x3006, 0x0022, "IS", b"1 "));
+        assert!(check_bare(&seq, Encoding::ExplicitLittle).unwrap_err().tag.starts_with("(3006,0022)"));
+        // Inside an undefined-length item the delimiter ends the item.
+        let mut open_item = explicit(0x3006, 0x0020, "SQ", &[]);
+        open_item[8..12].copy_from_slice(&UNDEFINED.to_le_bytes());
+        open_item.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        open_item.extend(explicit(0x3006, 0x0022, "IS", b"1 "));
+        open_item.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        open_item.extend(explicit(0x3006, 0x0024, "UI", b"1.2."));
+        assert_eq!(check_bare(&open_item, Encoding::ExplicitLittle), Ok(()));
     }
 
     #[test]
