@@ -20,12 +20,15 @@
 use crate::html::{Block, Document, Mark, Section};
 use crate::svg::{Svg, num as svg_num, ticks};
 use crate::trial_input::TrialInput;
-use crate::trial_plots::{Consort, ConsortArm, KmGroup, WaterfallBar, cif_svg, consort_svg, km_svg, waterfall_svg};
+use crate::trial_plots::{
+    Consort, ConsortArm, ForestRow, KmGroup, SpiderLine, SwimmerLane, WaterfallBar, cif_svg, consort_svg, forest_svg,
+    km_svg, spider_svg, swimmer_svg, waterfall_svg,
+};
 use cryoseed_core::protocol::GeeCorrelation;
 use cryoseed_core::{Arm, Modality, Months};
-use cryoseed_response::{Acceptance, FailureSite, reader_agreement};
+use cryoseed_response::{Acceptance, FailureSite, OverallResponse, reader_agreement};
 use cryoseed_stats as st;
-use cryoseed_trial::endpoints::{Endpoint, EventStatus, LcrOutcome, TechnicalSuccess};
+use cryoseed_trial::endpoints::{Endpoint, EventStatus, LcrOutcome, PatientRow, TechnicalSuccess, TimeToEventRow};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -74,8 +77,82 @@ pub struct TimeToEventSummary {
     pub cox_hr_ci: Option<[f64; 2]>,
     /// Wald p of the arm coefficient.
     pub cox_p: Option<f64>,
+    /// Hazard ratio experimental vs control within subgroups (all patients, each centre, each
+    /// ECOG score): exploratory, for the forest plot.
+    pub subgroups: Vec<SubgroupHr>,
     /// Why something is missing, warnings of the fits.
     pub notes: Vec<String>,
+}
+
+/// The Cox hazard ratio experimental vs control within one subgroup (unstratified, the protocol's
+/// ties); `None` with the reason when not estimable (too few patients or no events in an arm).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubgroupHr {
+    /// `all patients`, `centre C01`, `ECOG 0`, …
+    pub subgroup: String,
+    /// Patients in the subgroup.
+    pub patients: usize,
+    /// Events in the subgroup.
+    pub events: usize,
+    /// Hazard ratio.
+    pub hr: Option<f64>,
+    /// Its CI at the protocol's level.
+    pub hr_ci: Option<[f64; 2]>,
+    /// Why the hazard ratio is missing.
+    pub note: Option<String>,
+}
+
+/// A Cox fit of the arm alone: (HR, CI, Wald p, warnings), or why it is not estimable.
+fn cox_arm(rows: &[&TimeToEventRow], input: &TrialInput<'_>) -> Result<(f64, [f64; 2], f64, Vec<String>), String> {
+    let a = &input.protocol.analysis;
+    let d = st::SurvivalData::new(
+        rows.iter().map(|r| r.time.value()).collect(),
+        rows.iter().map(|r| r.status == EventStatus::Event).collect(),
+    )
+    .map_err(|e| format!("no survival data: {e}"))?;
+    let x = st::Covariates::new(vec![(
+        "experimental".into(),
+        rows.iter().map(|r| if r.arm == Arm::Experimental { 1.0 } else { 0.0 }).collect(),
+    )]);
+    let config = st::CoxConfig { ties: a.cox_ties, level: a.ci_level, ..st::CoxConfig::default() };
+    let fit = x
+        .and_then(|x| st::fit_cox(&d, &x, None, None, false, &config))
+        .map_err(|e| format!("Cox model not estimable: {e}"))?;
+    let c = &fit.coefficients[0];
+    if c.is_infinite {
+        return Err("Cox: the arm coefficient is infinite (no events in one arm)".into());
+    }
+    let warnings = fit.warnings.iter().map(|w| format!("Cox: {w}")).collect();
+    Ok((c.hr, [c.hr_ci.0, c.hr_ci.1], c.p_value, warnings))
+}
+
+/// Hazard ratios in all patients, per centre and per ECOG score.
+fn subgroup_hrs(rows: &[&TimeToEventRow], input: &TrialInput<'_>) -> Vec<SubgroupHr> {
+    let patients: BTreeMap<&str, &PatientRow> =
+        input.datasets.patients.iter().map(|r| (r.patient_id.as_str(), r)).collect();
+    let centre = |r: &TimeToEventRow| patients.get(r.patient_id.as_str()).map(|p| format!("centre {}", p.site_id));
+    let ecog = |r: &TimeToEventRow| patients.get(r.patient_id.as_str()).map(|p| format!("ECOG {}", p.ecog.score()));
+    let mut groups: Vec<(String, Vec<&TimeToEventRow>)> = vec![("all patients".into(), rows.to_vec())];
+    for key in [&centre as &dyn Fn(&TimeToEventRow) -> Option<String>, &ecog] {
+        let mut by: BTreeMap<String, Vec<&TimeToEventRow>> = BTreeMap::new();
+        for r in rows {
+            if let Some(k) = key(r) {
+                by.entry(k).or_default().push(r);
+            }
+        }
+        groups.extend(by);
+    }
+    groups
+        .into_iter()
+        .map(|(subgroup, sub)| {
+            let events = sub.iter().filter(|r| r.status == EventStatus::Event).count();
+            let (hr, hr_ci, note) = match cox_arm(&sub, input) {
+                Ok((hr, ci, _, _)) => (Some(hr), Some(ci), None),
+                Err(e) => (None, None, Some(e)),
+            };
+            SubgroupHr { subgroup, patients: sub.len(), events, hr, hr_ci, note }
+        })
+        .collect()
 }
 
 /// A binary endpoint by arm.
@@ -242,24 +319,14 @@ fn km_summary(input: &TrialInput<'_>, endpoint: Endpoint) -> (TimeToEventSummary
                 }
                 Err(e) => notes.push(format!("stratified log-rank not computable: {e}")),
             }
-            let x = st::Covariates::new(vec![(
-                "experimental".into(),
-                rows.iter().map(|r| if r.arm == Arm::Experimental { 1.0 } else { 0.0 }).collect(),
-            )]);
-            let config = st::CoxConfig { ties: a.cox_ties, level, ..st::CoxConfig::default() };
-            match x.and_then(|x| st::fit_cox(d, &x, None, None, false, &config)) {
-                Ok(fit) => {
-                    let c = &fit.coefficients[0];
-                    if c.is_infinite {
-                        notes.push("Cox: the arm coefficient is infinite (no events in one arm)".into());
-                    } else {
-                        hr = Some(c.hr);
-                        hr_ci = Some([c.hr_ci.0, c.hr_ci.1]);
-                        cox_p = Some(c.p_value);
-                    }
-                    notes.extend(fit.warnings.iter().map(|w| format!("Cox: {w}")));
+            match cox_arm(&rows, input) {
+                Ok((h, ci, pv, warnings)) => {
+                    hr = Some(h);
+                    hr_ci = Some(ci);
+                    cox_p = Some(pv);
+                    notes.extend(warnings);
                 }
-                Err(e) => notes.push(format!("Cox model not estimable: {e}")),
+                Err(e) => notes.push(e),
             }
         }
         Err(e) => notes.push(format!("no survival data: {e}")),
@@ -273,6 +340,7 @@ fn km_summary(input: &TrialInput<'_>, endpoint: Endpoint) -> (TimeToEventSummary
             cox_hr: hr,
             cox_hr_ci: hr_ci,
             cox_p,
+            subgroups: subgroup_hrs(&rows, input),
             notes,
         },
         fits,
@@ -487,6 +555,77 @@ fn analysis_parts(input: &TrialInput<'_>, software_version: &str) -> (AnalysisSu
         },
     };
     (summary, Figures { km, cif, dose_points })
+}
+
+/// One spider line per patient with an accepted reader: % change of the target sum from baseline
+/// at each assessed time point, in days from randomization, starting at (0, 0).
+fn spider_lines(input: &TrialInput<'_>) -> Vec<SpiderLine> {
+    input
+        .datasets
+        .patients
+        .iter()
+        .filter_map(|r| {
+            let a = input.assessments.iter().find(|a| a.patient_id == r.patient_id)?.accepted()?;
+            let mut points = vec![(0.0, 0.0)];
+            points.extend(a.recist.time_points.iter().filter_map(|t| {
+                let change = t.target.as_ref()?.change_from_baseline?;
+                Some((t.date.days_since(r.randomized_on).value(), change.value()))
+            }));
+            (points.len() > 1).then_some(SpiderLine { group: usize::from(r.arm == Arm::Experimental), points })
+        })
+        .collect()
+}
+
+/// One swimmer lane per randomized patient (control first, then experimental; longest first).
+fn swimmer_lanes(input: &TrialInput<'_>) -> Vec<SwimmerLane> {
+    let d = input.datasets;
+    let event_time = |patient: &str, endpoint: Endpoint| {
+        d.time_to_event
+            .iter()
+            .find(|t| t.patient_id.as_str() == patient && t.endpoint == endpoint)
+            .map(|t| (t.time.value(), t.status == EventStatus::Event))
+    };
+    let mut lanes: Vec<SwimmerLane> = d
+        .patients
+        .iter()
+        .filter_map(|r| {
+            let id = r.patient_id.as_str();
+            let (length, died) = event_time(id, Endpoint::Os)?;
+            let mut events = Vec::new();
+            if let Some(done) = r.therapy_completed_on {
+                events.push((done.days_since(r.randomized_on).value(), "therapy completed".to_owned()));
+            }
+            let response =
+                input.assessments.iter().find(|a| a.patient_id == r.patient_id).and_then(|a| a.accepted()).and_then(
+                    |a| {
+                        a.recist
+                            .time_points
+                            .iter()
+                            .find(|t| matches!(t.response, OverallResponse::Cr | OverallResponse::Pr))
+                    },
+                );
+            if let Some(t) = response {
+                events.push((t.date.days_since(r.randomized_on).value(), "response (CR/PR)".to_owned()));
+            }
+            for (endpoint, kind) in [(Endpoint::Lpfs, "local progression"), (Endpoint::Ttsp, "systemic progression")] {
+                if let Some((t, true)) = event_time(id, endpoint) {
+                    events.push((t, kind.to_owned()));
+                }
+            }
+            if died {
+                events.push((length, "death".to_owned()));
+            }
+            Some(SwimmerLane {
+                label: r.patient_id.to_string(),
+                length,
+                group: usize::from(r.arm == Arm::Experimental),
+                events,
+                ongoing: !died && r.withdrawn_on.is_none(),
+            })
+        })
+        .collect();
+    lanes.sort_by(|a, b| a.group.cmp(&b.group).then(b.length.total_cmp(&a.length)).then(a.label.cmp(&b.label)));
+    lanes
 }
 
 fn f3(x: f64) -> String {
@@ -994,6 +1133,40 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
         if !groups.is_empty() {
             blocks.push(Block::Figures(vec![km_svg(&groups, "days from randomization", "probability", &t.endpoint)]));
         }
+        let forest: Vec<ForestRow> = t
+            .subgroups
+            .iter()
+            .filter_map(|g| {
+                let (hr, [lo, hi]) = (g.hr?, g.hr_ci?);
+                Some(ForestRow {
+                    label: format!("{} ({} pts, {} ev)", g.subgroup, g.patients, g.events),
+                    estimate: hr,
+                    lower: lo,
+                    upper: hi,
+                    text: Some(format!("{} ({} to {})", f3(hr), f3(lo), f3(hi))),
+                })
+            })
+            .collect();
+        if !forest.is_empty() {
+            blocks.push(Block::Paragraph(format!(
+                "Subgroups (exploratory): Cox hazard ratio experimental vs control within all patients, each centre and each ECOG score, unstratified, {level_pct} CI; below 1 favours the experimental arm.{}",
+                {
+                    let missing: Vec<String> = t
+                        .subgroups
+                        .iter()
+                        .filter_map(|g| g.note.as_ref().map(|n| format!("{} ({} pts, {} ev): {n}", g.subgroup, g.patients, g.events)))
+                        .collect();
+                    if missing.is_empty() { String::new() } else { format!(" Not estimable: {}.", missing.join("; ")) }
+                }
+            )));
+            blocks.push(Block::Figures(vec![forest_svg(
+                &forest,
+                1.0,
+                true,
+                "hazard ratio (log scale)",
+                &format!("{}: hazard ratio by subgroup", t.endpoint),
+            )]));
+        }
         if !t.notes.is_empty() {
             blocks.push(Block::Paragraph(format!("Notes: {}", t.notes.join("; "))));
         }
@@ -1110,7 +1283,30 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
             "Best % change in the sum of target diameters",
         )]));
     }
+    let spider = spider_lines(input);
+    if !spider.is_empty() {
+        burden_blocks.push(Block::Figures(vec![spider_svg(
+            &spider,
+            &ARMS.map(label),
+            "days from randomization",
+            "Change in the sum of target diameters over time (accepted reader)",
+        )]));
+    }
     sections.push(Section { heading: "Tumour burden".into(), blocks: burden_blocks });
+    let lanes = swimmer_lanes(input);
+    if !lanes.is_empty() {
+        sections.push(Section {
+            heading: "Patient courses".into(),
+            blocks: vec![
+                Block::Paragraph(format!(
+                    "One lane per randomized patient ({} control, then {} experimental, longest follow-up first), from randomization to death or last contact; an arrow marks a patient still followed. Markers: completion of protocol therapy, first objective response (CR/PR, accepted reader), local progression of a treated lesion (LPFS event), systemic progression, death.",
+                    lanes.iter().filter(|l| l.group == 0).count(),
+                    lanes.iter().filter(|l| l.group == 1).count()
+                )),
+                Block::Figures(vec![swimmer_svg(&lanes, "days from randomization", "Swimmer plot of each patient's course")]),
+            ],
+        });
+    }
 
     // Zonal response and patterns of failure.
     sections.push(Section {

@@ -314,16 +314,19 @@ pub fn swimmer_svg(lanes: &[SwimmerLane], time_label: &str, title: &str) -> Stri
         svg.text(x(t), bottom + 16.0, &num(t), 11.0, "middle", "#000");
     }
     svg.text(lw + pw / 2.0, bottom + 32.0, time_label, 12.0, "middle", "#000");
+    // Legend entries laid out by their text length (about 6.5 px per character at 11 px).
+    let mut lx = lw;
     for (i, k) in kinds.iter().enumerate() {
-        let lx = lw + 130.0 * i as f64;
         marker(&mut svg, lx, bottom + 50.0, i);
         svg.text(lx + 8.0, bottom + 54.0, k, 11.0, "start", "#000");
+        lx += 28.0 + 6.5 * k.chars().count() as f64;
     }
     svg.finish(title)
 }
 
+/// Six distinct markers: open circle, red triangle, black square, cross, black disc, diamond.
 fn marker(svg: &mut Svg, x: f64, y: f64, kind: usize) {
-    match kind % 4 {
+    match kind % 6 {
         0 => svg.circle(x, y, 4.0, "#ffffff", "#000000"),
         1 => svg.path(
             &format!(
@@ -341,6 +344,24 @@ fn marker(svg: &mut Svg, x: f64, y: f64, kind: usize) {
             None,
         ),
         2 => svg.rect(x - 4.0, y - 4.0, 8.0, 8.0, "#000000", None),
+        4 => svg.circle(x, y, 4.0, "#000000", "#000000"),
+        5 => svg.path(
+            &format!(
+                "M{} {}L{} {}L{} {}L{} {}Z",
+                num(x),
+                num(y - 5.0),
+                num(x + 5.0),
+                num(y),
+                num(x),
+                num(y + 5.0),
+                num(x - 5.0),
+                num(y)
+            ),
+            "#000",
+            1.0,
+            "#ffd700",
+            None,
+        ),
         _ => {
             svg.line(x - 4.0, y - 4.0, x + 4.0, y + 4.0, "#000", 2.0, None);
             svg.line(x - 4.0, y + 4.0, x + 4.0, y - 4.0, "#000", 2.0, None);

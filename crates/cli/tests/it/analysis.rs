@@ -140,6 +140,49 @@ fn report_numbers_equal_the_stats_cli_on_the_exported_analysis_datasets() {
     ]);
     let c = &cox["coefficients"][0];
     assert_eq!(f(&ours["cox_hr"]), f(&c["hr"]), "{cox}");
+    // The forest plot's subgroups: all patients is the main fit; every other estimable subgroup
+    // (a centre, an ECOG score) is `stats cox` on its patients' rows, chosen from patients.csv.
+    let subgroups = ours["subgroups"].as_array().unwrap();
+    assert_eq!(subgroups[0]["subgroup"], "all patients");
+    assert_eq!(f(&subgroups[0]["hr"]), f(&c["hr"]));
+    let mut members: Vec<(String, String)> = Vec::new();
+    let mut pr = csv::Reader::from_path(ep.join("patients.csv")).unwrap();
+    let ph = pr.headers().unwrap().clone();
+    for row in pr.records() {
+        let row = row.unwrap();
+        let id = cell(&ph, &row, "patient_id").to_owned();
+        members.push((format!("centre {}", cell(&ph, &row, "site_id")), id.clone()));
+        members.push((format!("ECOG {}", cell(&ph, &row, "ecog")), id));
+    }
+    let mut checked = 0;
+    for (k, g) in subgroups.iter().enumerate().skip(1) {
+        let name = g["subgroup"].as_str().unwrap();
+        let ids: Vec<&str> = members.iter().filter(|(s, _)| s == name).map(|(_, id)| id.as_str()).collect();
+        assert_eq!(g["patients"].as_u64(), Some(ids.len() as u64), "{name}");
+        if !g["hr"].is_f64() {
+            assert!(g["note"].is_string(), "{name}: a missing hazard ratio says why");
+            continue;
+        }
+        let sub_in = dir.path().join(format!("lpfs_cox_subgroup_{k}.csv"));
+        derive_csv(&cox_in, &sub_in, |h, r| ids.contains(&cell(h, r, "patient_id")), &[]);
+        let sub = run_json(&[
+            "stats",
+            "cox",
+            "--input",
+            sub_in.to_str().unwrap(),
+            "--time",
+            "time_days",
+            "--event",
+            "status",
+            "--covariates",
+            "experimental",
+        ]);
+        let sc = &sub["coefficients"][0];
+        assert_eq!(f(&g["hr"]), f(&sc["hr"]), "{name}: {sub}");
+        assert_eq!(g["hr_ci"][0].as_f64(), sc["hr_ci"][0].as_f64(), "{name}: {sub}");
+        checked += 1;
+    }
+    assert!(checked >= 1, "no subgroup had an estimable hazard ratio: {subgroups:?}");
 
     // ORR: Clopper–Pearson per arm, Newcombe difference, Fisher's exact test.
     let binom = run_json(&[

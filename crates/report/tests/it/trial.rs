@@ -519,9 +519,29 @@ fn analysis_report_is_deterministic_and_names_its_provenance_in_every_section() 
         "Dosimetry",
         "Zonal response",
         "Reader concordance",
+        "Patient courses",
     ] {
         assert!(html.contains(heading), "{heading}");
     }
+    // The forest, spider and swimmer plots are drawn from the data.
+    for figure in [
+        "LPFS: hazard ratio by subgroup",
+        "Change in the sum of target diameters over time",
+        "Swimmer plot of each patient&#39;s course",
+    ] {
+        assert!(html.contains(figure), "{figure}");
+    }
+    let lpfs = summary.time_to_event.iter().find(|t| t.endpoint == "LPFS").unwrap();
+    assert_eq!(lpfs.subgroups[0].subgroup, "all patients");
+    assert_eq!(lpfs.subgroups[0].hr, lpfs.cox_hr);
+    assert_eq!(lpfs.subgroups[0].patients, summary.randomized.iter().map(|(_, n)| n).sum::<usize>());
+    let centres: usize = lpfs.subgroups.iter().filter(|g| g.subgroup.starts_with("centre ")).map(|g| g.patients).sum();
+    let ecog: usize = lpfs.subgroups.iter().filter(|g| g.subgroup.starts_with("ECOG ")).map(|g| g.patients).sum();
+    assert_eq!(
+        (centres, ecog),
+        (lpfs.subgroups[0].patients, lpfs.subgroups[0].patients),
+        "subgroups partition the patients"
+    );
     // The same database content built again (new audit instants, same records) gives the same
     // report, byte for byte.
     let other = load(7);
