@@ -93,6 +93,11 @@
     return { ok: response.ok, status: response.status, data: data };
   }
 
+  // The language switch returns to this screen.
+  document.querySelectorAll("form[action='/locale'] input[name='back']").forEach((input) => {
+    input.value = window.location.pathname + window.location.search;
+  });
+
   document.querySelectorAll("form[data-api]").forEach((form) => {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -132,6 +137,42 @@
     });
   });
 
+  // Procedure entry: only the chosen modality's fields are sent.
+  document.querySelectorAll("select[data-modality-switch]").forEach((select) => {
+    const form = select.form;
+    const apply = () => {
+      form.querySelectorAll("fieldset[data-modality]").forEach((fs) => {
+        fs.disabled = fs.dataset.modality !== select.value;
+        fs.hidden = fs.disabled;
+      });
+    };
+    select.addEventListener("change", apply);
+    apply();
+  });
+
+  // Plan upload: the chosen plan.json is sent as it is (its SHA-256 is kept with the plan).
+  document.querySelectorAll("form[data-upload]").forEach((form) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearErrors(form);
+      const file = form.querySelector('input[type="file"]').files[0];
+      if (!file) return;
+      const text = await file.text();
+      const response = await fetch(form.dataset.upload, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
+        body: text,
+      });
+      if (response.ok) {
+        window.location.reload();
+        return;
+      }
+      const data = await response.json().catch(() => null);
+      if (data && data.error) showErrors(form, data.error);
+    });
+  });
+
   // Live eligibility checklist.
   const screening = document.querySelector("form[data-checklist]");
   if (screening) {
@@ -140,6 +181,8 @@
     const status = document.getElementById("checklist-status");
     const refresh = async () => {
       const result = await send("POST", screening.dataset.checklist, formJson(screening));
+      clearErrors(screening);
+      if (!result.ok && result.data && result.data.error) showErrors(screening, result.data.error);
       if (!result.ok || !result.data || !result.data.criteria) return;
       status.textContent = result.data.status_label;
       list.replaceChildren();
