@@ -213,6 +213,13 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     route("GET", "/adjudications", Kind::Page, "Adjudication queue", ADJUDICATOR),
     route("GET", "/static/app.js", Kind::Static, "Screen behaviour (forms, term search, checklist)", None),
+    route(
+        "GET",
+        "/static/treatment.js",
+        Kind::Static,
+        "Behaviour of the treatment screens (procedure form, plan upload); unblinded site staff only",
+        SITE_STAFF,
+    ),
     route("GET", "/static/app.css", Kind::Static, "Style sheet", None),
 ];
 

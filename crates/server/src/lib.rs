@@ -135,6 +135,7 @@ fn handlers() -> Vec<Handler> {
         ("GET", "/patients/{patient_id}/adverse-events/new", get(pages::adverse_event_entry)),
         ("GET", "/adjudications", get(pages::adjudications)),
         ("GET", "/static/app.js", get(pages::app_js)),
+        ("GET", "/static/treatment.js", get(pages::treatment_js)),
         ("GET", "/static/app.css", get(pages::app_css)),
     ]
 }

@@ -866,6 +866,11 @@ pub async fn app_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/app.js")).into_response()
 }
 
+/// `GET /static/treatment.js` (site staff only: it names treatment fields).
+pub async fn treatment_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/treatment.js")).into_response()
+}
+
 /// `GET /static/app.css`.
 pub async fn app_css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../static/app.css")).into_response()
