@@ -100,6 +100,7 @@ async function submit(page, formSelector, apiPath) {
 
 async function signIn(browser, user) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+  context.setDefaultTimeout(60000);
   const page = await context.newPage();
   watch(page, user);
   await page.goto(`${baseUrl}/login?lang=en`);
@@ -132,6 +133,7 @@ async function main() {
     // ---- investigator: sign-in, patient list, screening with the live checklist
     {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+      context.setDefaultTimeout(60000);
       const page = await context.newPage();
       watch(page, "signed out");
       await screen(page, "/login?lang=en");
@@ -178,10 +180,11 @@ async function main() {
     expectHttpError("/api/screenings", 422);
     if ((await submit(page, "#screening-form", "/api/screenings")) !== 422) fail("a bad age must be refused");
     await page.locator('[name="age_years"] + .field-error').waitFor();
+    await page.waitForFunction(() => document.getElementById("checklist").children.length === 0);
     await shot(page, "screening-field-error");
     await page.fill('input[name="age_years"]', String(s.age_years));
     await page.waitForFunction(() => document.getElementById("checklist-status").textContent === "Eligible", null, {
-      timeout: 10000,
+      timeout: 30000,
     });
     allowedErrors.delete("422 /api/eligibility");
     await shot(page, "screening-checklist-eligible");
