@@ -124,6 +124,27 @@ pub const ROUTES: &[RouteSpec] = &[
         "Randomize an eligible patient; the arm is shown once committed",
         INVESTIGATOR,
     ),
+    route(
+        "GET",
+        "/api/patients/{patient_id}/plans",
+        Kind::Api,
+        "The patient's stored plans: allocation per lesion with reasons, constraint verdicts (audited)",
+        SITE_STAFF,
+    ),
+    route(
+        "POST",
+        "/api/patients/{patient_id}/plans",
+        Kind::Api,
+        "Store the patient's plan.json of `cryoseed plan` (checked against patient, protocol, arm, lesions)",
+        INVESTIGATOR,
+    ),
+    route(
+        "POST",
+        "/api/patients/{patient_id}/procedures",
+        Kind::Api,
+        "Record a procedure on one lesion (modality, date, seeds, needles, probes, freeze-thaw protocol)",
+        SITE_STAFF,
+    ),
     route("GET", "/api/patients/{patient_id}/lesions", Kind::Api, "The patient's lesions", PATIENT_VIEWERS),
     route("POST", "/api/patients/{patient_id}/lesions", Kind::Api, "Add a lesion", SITE_STAFF),
     route(
@@ -174,6 +195,14 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/patients", Kind::Page, "Patient list", PATIENT_VIEWERS),
     route("GET", "/patients/{patient_id}", Kind::Page, "Patient timeline", PATIENT_VIEWERS),
     route("GET", "/screening", Kind::Page, "Screening with the live eligibility checklist", SITE_STAFF),
+    route(
+        "GET",
+        "/patients/{patient_id}/plans",
+        Kind::Page,
+        "Plan review: allocation table with reasons, constraint verdicts",
+        SITE_STAFF,
+    ),
+    route("GET", "/patients/{patient_id}/procedures/new", Kind::Page, "Procedure entry (one lesion)", SITE_STAFF),
     route("GET", "/patients/{patient_id}/read", Kind::Page, "Reader workstation", READERS),
     route(
         "GET",
@@ -184,6 +213,13 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     route("GET", "/adjudications", Kind::Page, "Adjudication queue", ADJUDICATOR),
     route("GET", "/static/app.js", Kind::Static, "Screen behaviour (forms, term search, checklist)", None),
+    route(
+        "GET",
+        "/static/treatment.js",
+        Kind::Static,
+        "Behaviour of the treatment screens (procedure form, plan upload); unblinded site staff only",
+        SITE_STAFF,
+    ),
     route("GET", "/static/app.css", Kind::Static, "Style sheet", None),
 ];
 

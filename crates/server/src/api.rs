@@ -8,7 +8,7 @@ use crate::auth::{self, Auth, ClientAddress, Current, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::forms::{JsonBody, QueryParams, screening_form};
 use crate::i18n::Tr;
-use crate::{AppState, openapi};
+use crate::{AppState, openapi, plans};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -22,6 +22,7 @@ use cryoseed_trial::ctcae::{Attribution, SeriousCriterion, catalogue};
 use cryoseed_trial::eligibility::{CriterionKind, Verdict, assess};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Seconds within which a signature must follow a re-authentication.
@@ -571,6 +572,153 @@ pub async fn randomize(
         "stratum": a.stratum.to_string(),
         "sequence_number": a.sequence_number,
     })))
+}
+
+// ---------------------------------------------------------------- plans and procedures
+
+/// The patient's stored plans as the plan-review screen reads them; the read is audited.
+pub async fn plan_views(store: &Store, current: &Current, patient_id: &str) -> ApiResult<Vec<plans::PlanGroupView>> {
+    let stored: Vec<Plan> = store.plans().await?.into_iter().filter(|p| p.patient_id == patient_id).collect();
+    if !stored.is_empty() {
+        store.record_view(&current.user.user_id, "patient", patient_id, "plans").await?;
+    }
+    Ok(plans::review(&stored, current.tr()))
+}
+
+/// `GET /api/patients/{id}/plans`: every stored plan, grouped by the upload it came from, newest
+/// first (audited).
+pub async fn plans(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+) -> ApiResult<Json<Vec<plans::PlanGroupView>>> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    Ok(Json(plan_views(&state.store, &current, &patient_id).await?))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `POST /api/patients/{id}/plans`: the body is the patient's `plan.json` as `cryoseed plan`
+/// wrote it. It must be this patient's, made under the service's protocol for the randomized
+/// arm (and the centre's control modality), and allocate only the patient's lesions; one lesion
+/// plan per allocated lesion is stored, all or none.
+pub async fn store_plan(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Vec<PlanSummary>>)> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the plan as application/json",
+        ));
+    }
+    let patient = visible_patient(&state.store, &current, &patient_id).await?;
+    let document: Value = crate::forms::parse(&body)?;
+    let allocation = state.store.allocation(&patient_id).await?;
+    let control_modality =
+        state.store.sites().await?.into_iter().find(|s| s.site_id == patient.site_id).and_then(|s| s.control_modality);
+    let lesions: Vec<String> =
+        state.store.lesions().await?.into_iter().filter(|l| l.patient_id == patient_id).map(|l| l.lesion_id).collect();
+    let protocol_sha256 = state.protocol.hash().to_string();
+    let sha256 = hex(&sha2::Sha256::digest(&body));
+    let expected = plans::Expected {
+        patient_id: &patient_id,
+        arm: allocation.map(|a| a.arm),
+        control_modality,
+        protocol_sha256: &protocol_sha256,
+        lesions: &lesions,
+    };
+    let documents = plans::lesion_documents(&document, &sha256, &expected, current.tr())?;
+    let records: Vec<Plan> = documents
+        .into_iter()
+        .map(|(lesion_id, doc)| Plan {
+            plan_id: 0,
+            patient_id: patient_id.clone(),
+            lesion_id,
+            document: doc.to_string(),
+            sha256: String::new(),
+        })
+        .collect();
+    let stored = state.store.record_plans(&current.user.user_id, &records).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            stored
+                .into_iter()
+                .map(|p| PlanSummary { plan_id: p.plan_id, lesion_id: p.lesion_id, sha256: p.sha256 })
+                .collect(),
+        ),
+    ))
+}
+
+/// `POST /api/patients/{id}/procedures`: one lesion's procedure, checked field by field; the
+/// patient must be randomized, and the date not before the randomization. The lesion's latest
+/// plan (if any) is referenced by its SHA-256.
+pub async fn record_procedure(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<(StatusCode, Json<Procedure>)> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    let tr = current.tr();
+    let lesions: Vec<String> =
+        state.store.lesions().await?.into_iter().filter(|l| l.patient_id == patient_id).map(|l| l.lesion_id).collect();
+    let freeze_thaw: Vec<String> = state.protocol.cryo.freeze_thaw.iter().map(|f| f.name.clone()).collect();
+    let form = crate::forms::procedure_form(&body, current.locale, &lesions, &freeze_thaw)?;
+    let Some(allocation) = state.store.allocation(&patient_id).await? else {
+        return Err(ApiError::field("patient_id", tr.get("procedure.not_randomized")));
+    };
+    if form.performed_on < allocation.randomized_on {
+        return Err(ApiError::field(
+            "performed_on",
+            format!("{} ({})", tr.get("procedure.before_randomization"), tr.date(&allocation.randomized_on)),
+        ));
+    }
+    let plan_sha256 = state
+        .store
+        .plans()
+        .await?
+        .into_iter()
+        .rfind(|p| p.patient_id == patient_id && p.lesion_id == form.lesion_id)
+        .map(|p| p.sha256);
+    let mut details = serde_json::Map::new();
+    if let Some(sha) = plan_sha256 {
+        details.insert("plan_sha256".into(), json!(sha));
+    }
+    if let Some(n) = form.needles {
+        details.insert("needles".into(), json!(n));
+    }
+    if let Some(n) = form.probes {
+        details.insert("probes".into(), json!(n));
+    }
+    if let Some(name) = &form.freeze_thaw {
+        details.insert("freeze_thaw".into(), json!(name));
+    }
+    let mut procedure = Procedure {
+        procedure_id: 0,
+        patient_id,
+        lesion_id: form.lesion_id,
+        modality: form.modality,
+        performed_on: form.performed_on,
+        is_reintervention: form.is_reintervention,
+        seeds_implanted: form.seeds_implanted,
+        details: Value::Object(details),
+        notes: form.notes,
+        qa: None,
+    };
+    procedure.procedure_id = state.store.record_procedure(&current.user.user_id, &procedure).await?;
+    Ok((StatusCode::CREATED, Json(procedure)))
 }
 
 // ---------------------------------------------------------------- lesions, reads, adjudication

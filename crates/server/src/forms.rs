@@ -342,6 +342,117 @@ pub fn screening_form(body: &Value, locale: Locale, partial: bool) -> Result<Scr
     })
 }
 
+/// A procedure as entered on the procedure screen (one lesion).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcedureForm {
+    /// The lesion treated.
+    pub lesion_id: String,
+    /// Seeds or cryoablation.
+    pub modality: cryoseed_core::Modality,
+    /// Date.
+    pub performed_on: String,
+    /// A re-intervention for progression (not protocol therapy).
+    pub is_reintervention: bool,
+    /// Seeds implanted (seeds).
+    pub seeds_implanted: Option<u32>,
+    /// Needles used (seeds).
+    pub needles: Option<u32>,
+    /// Cryoprobes used (cryo).
+    pub probes: Option<u32>,
+    /// Freeze–thaw protocol name (cryo).
+    pub freeze_thaw: Option<String>,
+    /// Technical notes.
+    pub notes: Option<String>,
+}
+
+/// Reads a procedure form; every bad field is reported (422) in `locale`. `lesions` are the
+/// patient's lesion ids, `freeze_thaw` the protocol's freeze–thaw protocol names. Fields of the
+/// other modality must be empty (seeds for a cryoablation, probes for an implant).
+pub fn procedure_form(
+    body: &Value,
+    locale: Locale,
+    lesions: &[String],
+    freeze_thaw: &[String],
+) -> Result<ProcedureForm, ApiError> {
+    use cryoseed_core::Modality;
+    let mut f = Fields::new(locale);
+    let Some(obj) = body.as_object() else {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    };
+    let lesion_id = f.text(obj, "lesion_id", "lesion_id", true).and_then(|l| {
+        let known = lesions.contains(&l);
+        if !known {
+            f.error("lesion_id", "validation.choice");
+        }
+        known.then_some(l)
+    });
+    let modality = f.text(obj, "modality", "modality", true).and_then(|m| match m.as_str() {
+        "seeds" => Some(Modality::Seeds),
+        "cryo" => Some(Modality::Cryo),
+        _ => {
+            f.error("modality", "validation.choice");
+            None
+        }
+    });
+    let performed_on = f.date(obj, "performed_on", "performed_on");
+    let is_reintervention = f.boolean(obj, "is_reintervention", "is_reintervention").unwrap_or(false);
+    let seeds_implanted = f.integer(obj, "seeds_implanted", "seeds_implanted", 1, 500);
+    let needles = f.integer(obj, "needles", "needles", 1, 100);
+    let probes = f.integer(obj, "probes", "probes", 1, 20);
+    let freeze = f.text(obj, "freeze_thaw", "freeze_thaw", false).and_then(|n| {
+        let known = freeze_thaw.contains(&n);
+        if !known {
+            f.error("freeze_thaw", "validation.choice");
+        }
+        known.then_some(n)
+    });
+    let notes = f.text(obj, "notes", "notes", false);
+    if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        f.error("notes", "validation.too_long");
+    }
+    let present = |key: &str| Fields::present(obj, key).is_some();
+    match modality {
+        Some(Modality::Seeds) => {
+            if !present("seeds_implanted") {
+                f.error("seeds_implanted", "validation.required");
+            }
+            for key in ["probes", "freeze_thaw"] {
+                if present(key) {
+                    f.error(key, "procedure.only_cryo");
+                }
+            }
+        }
+        Some(Modality::Cryo) => {
+            for key in ["probes", "freeze_thaw"] {
+                if !present(key) {
+                    f.error(key, "validation.required");
+                }
+            }
+            for key in ["seeds_implanted", "needles"] {
+                if present(key) {
+                    f.error(key, "procedure.only_seeds");
+                }
+            }
+        }
+        None => {}
+    }
+    f.finish()?;
+    let (Some(lesion_id), Some(modality), Some(performed_on)) = (lesion_id, modality, performed_on) else {
+        return Err(ApiError::field("body", "incomplete form"));
+    };
+    Ok(ProcedureForm {
+        lesion_id,
+        modality,
+        performed_on,
+        is_reintervention,
+        seeds_implanted,
+        needles,
+        probes,
+        freeze_thaw: freeze,
+        notes,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +491,43 @@ mod tests {
         assert_eq!(form.record.age_years, Some(64));
         assert_eq!(form.record.labs.inr, Some(1.1));
         assert!(form.record.lesions.is_empty());
+    }
+
+    #[test]
+    fn a_procedure_form_reports_every_bad_field_and_the_other_modalitys_fields() {
+        let lesions = vec!["L1".to_owned(), "L2".to_owned()];
+        let freeze = vec!["10-8-10".to_owned()];
+        let err = procedure_form(
+            &json!({"lesion_id": "L9", "modality": "cryo", "performed_on": "2026-13-01", "seeds_implanted": 40,
+                    "freeze_thaw": "nope"}),
+            Locale::En,
+            &lesions,
+            &freeze,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = err.fields.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["freeze_thaw", "lesion_id", "performed_on", "probes", "seeds_implanted"]);
+        assert_eq!(err.fields["seeds_implanted"], "only for a seed implantation");
+        let err = procedure_form(
+            &json!({"lesion_id": "L1", "modality": "seeds", "performed_on": "2026-02-03"}),
+            Locale::Zh,
+            &lesions,
+            &freeze,
+        )
+        .unwrap_err();
+        assert_eq!(err.fields["seeds_implanted"], "必填");
+        let ok = procedure_form(
+            &json!({"lesion_id": "L2", "modality": "cryo", "performed_on": "2026-02-03", "probes": "3",
+                    "freeze_thaw": "10-8-10", "notes": " ", "needles": ""}),
+            Locale::En,
+            &lesions,
+            &freeze,
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.probes, ok.freeze_thaw.as_deref(), ok.notes, ok.seeds_implanted),
+            (Some(3), Some("10-8-10"), None, None)
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!   ([`cryoseed_store::Store::record_view`]).
 //! - Languages ([`i18n`]): English and Simplified Chinese, per user.
 //! - [`openapi`]: the OpenAPI document, generated from the route table.
+//! - [`plans`]: a `cryoseed plan` record checked against the trial and split per lesion; the
+//!   plan-review screen's reading of the stored documents.
 //! - [`demo`]: a small synthetic trial with one user of every role.
 
 pub mod access;
@@ -24,6 +26,7 @@ pub mod forms;
 pub mod i18n;
 pub mod openapi;
 pub mod pages;
+pub mod plans;
 
 use crate::access::ROUTES;
 use crate::auth::{CookieConfig, LoginLimiter, LoginLimits};
@@ -104,6 +107,9 @@ fn handlers() -> Vec<Handler> {
         ("POST", "/api/eligibility", post(api::eligibility)),
         ("POST", "/api/screenings", post(api::screen)),
         ("POST", "/api/patients/{patient_id}/randomize", post(api::randomize)),
+        ("GET", "/api/patients/{patient_id}/plans", get(api::plans)),
+        ("POST", "/api/patients/{patient_id}/plans", post(api::store_plan)),
+        ("POST", "/api/patients/{patient_id}/procedures", post(api::record_procedure)),
         ("GET", "/api/patients/{patient_id}/lesions", get(api::lesions)),
         ("POST", "/api/patients/{patient_id}/lesions", post(api::add_lesion)),
         ("GET", "/api/patients/{patient_id}/assessments", get(api::assessments)),
@@ -123,10 +129,13 @@ fn handlers() -> Vec<Handler> {
         ("GET", "/patients", get(pages::patients)),
         ("GET", "/patients/{patient_id}", get(pages::patient)),
         ("GET", "/screening", get(pages::screening)),
+        ("GET", "/patients/{patient_id}/plans", get(pages::plan_review)),
+        ("GET", "/patients/{patient_id}/procedures/new", get(pages::procedure_entry)),
         ("GET", "/patients/{patient_id}/read", get(pages::reader_workstation)),
         ("GET", "/patients/{patient_id}/adverse-events/new", get(pages::adverse_event_entry)),
         ("GET", "/adjudications", get(pages::adjudications)),
         ("GET", "/static/app.js", get(pages::app_js)),
+        ("GET", "/static/treatment.js", get(pages::treatment_js)),
         ("GET", "/static/app.css", get(pages::app_css)),
     ]
 }

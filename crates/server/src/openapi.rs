@@ -39,6 +39,18 @@ fn example(method: &str, path: &str) -> Option<Value> {
             "term": "Nausea", "grade": 2, "attributions": [{"cause": "disease", "certainty": "possible"}],
             "serious": [], "onset": "2026-01-20", "resolution": null, "meddra_version": "28.0"
         }),
+        ("POST", "/api/patients/{patient_id}/plans") => json!({
+            "format": "cryoseed-plan", "format_version": 1, "software_version": "…",
+            "protocol": {"name": "…", "version": "…", "sha256": "…"},
+            "inputs": {"patient_id": "P-0001", "arm": {"arm": "experimental"}, "case_sha256": "…", "seed": 1},
+            "access": [], "allocations": [{"lesion_id": "T1", "decision": "zoned", "rule": "bulky_index_zoned",
+                                             "reason": "…", "checks": []}],
+            "evaluation": {"lesions": [], "oars": [], "verdicts": [], "all_pass": true}
+        }),
+        ("POST", "/api/patients/{patient_id}/procedures") => json!({
+            "lesion_id": "T2", "modality": "cryo", "performed_on": "2026-01-20", "is_reintervention": false,
+            "probes": 3, "freeze_thaw": "10-8-10", "notes": "two freeze cycles, no complication"
+        }),
         ("POST", "/api/patients/{patient_id}/signatures") => {
             json!({"meaning": "I confirm the CRF is complete and accurate"})
         }

@@ -186,12 +186,20 @@ pub async fn set_locale(
 ) -> Result<Response, ApiError> {
     let locale = form_field(&body, "locale").unwrap_or_default();
     state.store.set_locale(&current.user.user_id, &locale).await?;
-    // Back to the same-origin screen the form was on.
-    let back = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.find("://").map(|i| &r[i + 3..]).and_then(|rest| rest.find('/').map(|j| rest[j..].to_owned())))
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+    // Back to the same-origin screen the form was on: the form's `back` field (set by app.js;
+    // the service sends no Referer), else the Referer, else home.
+    let local = |p: &String| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\');
+    let back = form_field(&body, "back")
+        .filter(local)
+        .or_else(|| {
+            headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| {
+                    r.find("://").map(|i| &r[i + 3..]).and_then(|rest| rest.find('/').map(|j| rest[j..].to_owned()))
+                })
+                .filter(local)
+        })
         .unwrap_or_else(|| "/".to_owned());
     Ok(Redirect::to(&back).into_response())
 }
@@ -280,6 +288,8 @@ struct PatientPage {
     can_randomize: bool,
     can_record_ae: bool,
     can_read: bool,
+    can_review_plans: bool,
+    can_record_procedure: bool,
     today: String,
 }
 
@@ -337,13 +347,7 @@ pub async fn patient(
         lesions = lesion_rows(tr, &record.lesions);
         randomized = record.allocation.is_some();
         eligible = record.screening.as_ref().is_some_and(|s| s.status == "eligible");
-        arm = record.allocation.as_ref().map(|a| {
-            tr.get(match a.arm {
-                Arm::Experimental => "arm.experimental",
-                Arm::Control => "arm.control",
-            })
-            .to_owned()
-        });
+        arm = record.allocation.as_ref().map(|a| arm_label(tr, a.arm));
         checklist = record.screening.as_ref().map(|s| api::checklist_of(&s.status, &s.criteria, tr));
         if let Some(s) = &record.screening {
             events.push(event(
@@ -414,6 +418,8 @@ pub async fn patient(
         can_randomize: eligible && !randomized && allows("/api/patients/{patient_id}/randomize", "POST"),
         can_record_ae: allows("/patients/{patient_id}/adverse-events/new", "GET"),
         can_read: allows("/patients/{patient_id}/read", "GET"),
+        can_review_plans: randomized && allows("/patients/{patient_id}/plans", "GET"),
+        can_record_procedure: randomized && allows("/patients/{patient_id}/procedures/new", "GET"),
         today: today(),
         patient_id: patient.patient_id,
     }))
@@ -668,6 +674,147 @@ pub async fn adverse_event_entry(
     }))
 }
 
+// ---------------------------------------------------------------- plan review
+
+#[derive(Template)]
+#[template(path = "plans.html")]
+struct PlanReviewPage {
+    t: Tr,
+    nav: Option<Nav>,
+    title_key: &'static str,
+    patient_id: String,
+    arm: Option<String>,
+    groups: Vec<crate::plans::PlanGroupView>,
+    can_upload: bool,
+}
+
+/// `GET /patients/{id}/plans`: the allocation table with reasons and the constraint verdicts of
+/// every stored plan (never for blinded roles: the route table leaves them out); audited.
+pub async fn plan_review(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let tr = current.tr();
+    let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
+        Ok(p) => p,
+        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
+        Err(e) => return Err(e),
+    };
+    let allocation = state.store.allocation(&patient.patient_id).await?;
+    if allocation.is_some() {
+        state.store.record_view(&current.user.user_id, "patient", &patient.patient_id, "arm").await?;
+    }
+    let groups = api::plan_views(&state.store, &current, &patient.patient_id).await?;
+    Ok(render(&PlanReviewPage {
+        t: tr,
+        nav: nav(&current),
+        title_key: "plan.title",
+        arm: allocation.map(|a| arm_label(tr, a.arm)),
+        groups,
+        can_upload: spec("POST", "/api/patients/{patient_id}/plans").is_some_and(|s| s.allows(current.user.role)),
+        patient_id: patient.patient_id,
+    }))
+}
+
+fn arm_label(tr: Tr, arm: Arm) -> String {
+    tr.get(match arm {
+        Arm::Experimental => "arm.experimental",
+        Arm::Control => "arm.control",
+    })
+    .to_owned()
+}
+
+// ---------------------------------------------------------------- procedure entry
+
+struct ProcedureRow {
+    date: String,
+    lesion_id: String,
+    modality: String,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "procedure.html")]
+struct ProcedurePage {
+    t: Tr,
+    nav: Option<Nav>,
+    title_key: &'static str,
+    patient_id: String,
+    lesions: Vec<(String, String)>,
+    freeze_thaw: Vec<String>,
+    default_freeze_thaw: String,
+    recorded: Vec<ProcedureRow>,
+    today: String,
+}
+
+/// `GET /patients/{id}/procedures/new`: one lesion's procedure, with the planned treatment of
+/// each lesion beside its id and the procedures already recorded.
+pub async fn procedure_entry(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path(patient_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let tr = current.tr();
+    let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
+        Ok(p) => p,
+        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
+        Err(e) => return Err(e),
+    };
+    let id = patient.patient_id;
+    let groups = api::plan_views(&state.store, &current, &id).await?;
+    let planned = |lesion: &str| -> String {
+        groups
+            .iter()
+            .flat_map(|g| &g.lesions)
+            .find(|l| l.lesion_id == lesion && !l.decision.is_empty())
+            .map(|l| format!(" — {}: {}", tr.get("procedure.planned"), l.decision_label))
+            .unwrap_or_default()
+    };
+    let lesions = state
+        .store
+        .lesions()
+        .await?
+        .into_iter()
+        .filter(|l| l.patient_id == id)
+        .map(|l| {
+            let label = format!("{} · {}{}", l.lesion_id, organ_label(tr, &l.organ), planned(&l.lesion_id));
+            (l.lesion_id, label)
+        })
+        .collect();
+    let procedures: Vec<_> = state.store.procedures().await?.into_iter().filter(|p| p.patient_id == id).collect();
+    if !procedures.is_empty() {
+        state.store.record_view(&current.user.user_id, "patient", &id, "procedures").await?;
+    }
+    let recorded = procedures
+        .into_iter()
+        .map(|p| ProcedureRow {
+            date: tr.date(&p.performed_on),
+            modality: tr
+                .get(match p.modality {
+                    Modality::Seeds => "modality.seeds",
+                    Modality::Cryo => "modality.cryo",
+                })
+                .to_owned(),
+            summary: p.seeds_implanted.map(|n| format!("{n}")).unwrap_or_else(|| {
+                p.details.get("probes").and_then(Value::as_u64).map(|n| n.to_string()).unwrap_or_default()
+            }),
+            lesion_id: p.lesion_id,
+        })
+        .collect();
+    Ok(render(&ProcedurePage {
+        t: tr,
+        nav: nav(&current),
+        title_key: "procedure.title",
+        patient_id: id,
+        lesions,
+        freeze_thaw: state.protocol.cryo.freeze_thaw.iter().map(|f| f.name.clone()).collect(),
+        default_freeze_thaw: state.protocol.cryo.default_freeze_thaw.clone(),
+        recorded,
+        today: today(),
+    }))
+}
+
 // ---------------------------------------------------------------- adjudication queue
 
 struct QueueView {
@@ -717,6 +864,11 @@ pub async fn adjudications(State(state): State<AppState>, Auth(current): Auth) -
 /// `GET /static/app.js`.
 pub async fn app_js() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/app.js")).into_response()
+}
+
+/// `GET /static/treatment.js` (site staff only: it names treatment fields).
+pub async fn treatment_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../static/treatment.js")).into_response()
 }
 
 /// `GET /static/app.css`.

@@ -6,6 +6,8 @@
 (function () {
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrf = csrfMeta ? csrfMeta.content : "";
+  const invalidMeta = document.querySelector('meta[name="invalid-message"]');
+  const invalidMessage = invalidMeta ? invalidMeta.content : "";
 
   function setPath(target, path, value) {
     const parts = path.split(".");
@@ -60,7 +62,8 @@
   function showErrors(form, error) {
     const box = form.querySelector(".form-error") || document.querySelector(".form-error");
     if (box) {
-      box.textContent = error.message;
+      // Invalid input: the screen's own words; the fields say what is wrong.
+      box.textContent = error.code === "invalid" && invalidMessage ? invalidMessage : error.message;
       box.hidden = false;
     }
     for (const [path, message] of Object.entries(error.fields || {})) {
@@ -92,6 +95,14 @@
     if (text) data = JSON.parse(text);
     return { ok: response.ok, status: response.status, data: data };
   }
+
+  // The language switch returns to this screen.
+  document.querySelectorAll("form[action='/locale'] input[name='back']").forEach((input) => {
+    input.value = window.location.pathname + window.location.search;
+  });
+
+  // Helpers for the scripts of particular screens.
+  window.cryoseed = { csrf: csrf, clearErrors: clearErrors, showErrors: showErrors };
 
   document.querySelectorAll("form[data-api]").forEach((form) => {
     form.addEventListener("submit", async (event) => {
@@ -140,6 +151,14 @@
     const status = document.getElementById("checklist-status");
     const refresh = async () => {
       const result = await send("POST", screening.dataset.checklist, formJson(screening));
+      clearErrors(screening);
+      if (!result.ok && result.data && result.data.error) {
+        // Field errors beside their inputs; the checklist waits for a form it can read.
+        showErrors(screening, result.data.error);
+        status.textContent = status.dataset.invalid;
+        list.replaceChildren();
+        return;
+      }
       if (!result.ok || !result.data || !result.data.criteria) return;
       status.textContent = result.data.status_label;
       list.replaceChildren();

@@ -363,6 +363,23 @@ impl Store {
         Ok(stored)
     }
 
+    /// Stores several plan documents (one per lesion of one patient's plan) in one transaction:
+    /// all are stored or none.
+    pub async fn record_plans(&self, actor: &str, plans: &[Plan]) -> Result<Vec<Plan>> {
+        for (i, plan) in plans.iter().enumerate() {
+            serde_json::from_str::<serde_json::Value>(&plan.document)
+                .map_err(|e| invalid("plan", format!("[{i}].document"), format!("is not JSON: {e}")))?;
+        }
+        let mut tx = self.write(actor).await?;
+        tx.require(DATA_ENTRY, "record a plan")?;
+        let mut stored = Vec::with_capacity(plans.len());
+        for plan in plans {
+            stored.push(insert_plan(&mut tx, plan).await?);
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
     /// Records a procedure on one of the patient's lesions; returns its id.
     pub async fn record_procedure(&self, actor: &str, procedure: &Procedure) -> Result<i64> {
         let mut tx = self.write(actor).await?;

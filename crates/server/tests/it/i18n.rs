@@ -119,8 +119,18 @@ async fn chinese_screens_have_no_untranslated_strings(engine: &Engine) {
     let queued = store.assessments().await.unwrap();
     assert!(!queued.is_empty());
     let screens: &[(&str, &[&str])] = &[
-        ("inv1", &["/patients", "/patients/{p}", "/screening", "/patients/{p}/adverse-events/new"]),
-        ("dm1", &["/patients", "/patients/{p}"]),
+        (
+            "inv1",
+            &[
+                "/patients",
+                "/patients/{p}",
+                "/screening",
+                "/patients/{p}/adverse-events/new",
+                "/patients/{p}/plans",
+                "/patients/{p}/procedures/new",
+            ],
+        ),
+        ("dm1", &["/patients", "/patients/{p}", "/patients/{p}/plans"]),
         ("reader1", &["/patients", "/patients/{p}", "/patients/{p}/read"]),
         ("adj1", &["/patients", "/adjudications"]),
     ];

@@ -163,6 +163,15 @@ async fn bad_input_is_refused_naming_the_field(engine: &Engine) {
         sha256: String::new(),
     };
     assert!(matches!(store.record_plan(INV, &plan).await, Err(StoreError::Invalid { .. })));
+    // Several plans at once: all or none (the second names a lesion the patient lacks).
+    let plans_before = store.plans().await.unwrap().len();
+    let good = Plan { document: r#"{"format":"x"}"#.into(), ..plan.clone() };
+    let bad = Plan { lesion_id: "T9".into(), ..good.clone() };
+    let err = store.record_plans(INV, &[good.clone(), bad]).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "lesion_id"), "{err}");
+    assert_eq!(store.plans().await.unwrap().len(), plans_before, "nothing stored");
+    let err = store.record_plans(INV, &[good, plan.clone()]).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "[1].document"), "{err}");
     // A wrong type in an imported document is named by its path.
     let err = TrialDocument::parse(
         r#"{"format":"cryoseed-trial","version":1,"sites":[{"site_id":"S","name":3,"control_modality":null}]}"#,
