@@ -7,6 +7,7 @@ mod dose;
 mod export;
 mod import;
 mod plan;
+mod report_browser;
 mod response;
 mod serve;
 mod stats;
