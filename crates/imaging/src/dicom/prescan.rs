@@ -12,6 +12,8 @@
 //! - sequences nested deeper than [`MAX_DEPTH`] levels;
 //! - the deflated transfer syntax, which would be inflated before any check (the RT readers only
 //!   decode native transfer syntaxes anyway);
+//! - a binary value (US, UL, FD, OW, …) whose length is not a whole number of its values
+//!   (dicom-rs would read on out of step with the headers);
 //! - an item or delimiter where the structure does not allow one, or a file meta element of
 //!   undefined length (dicom-rs would read on past it, trusting whatever lengths follow; found
 //!   by the same fuzz target, kept in `fuzz/regressions/` too).
@@ -137,6 +139,30 @@ fn misplaced(header: &Header, place: &str) -> Stop {
     })
 }
 
+/// Refuses a binary value whose length is not a whole number of its numbers: dicom-rs reads the
+/// whole numbers only but counts the declared length, so the bytes after it would be read out of
+/// step (found by fuzzing: a UL of 42 bytes shifted the next header by two bytes, into a 4 GB
+/// length).
+fn check_unit(header: &Header) -> Walk {
+    let unit = match header.vr {
+        Some(VR::US | VR::SS | VR::OW) => 2,
+        Some(VR::UL | VR::SL | VR::FL | VR::OL | VR::OF | VR::AT) => 4,
+        Some(VR::FD | VR::OD | VR::SV | VR::UV | VR::OV) => 8,
+        _ => 1,
+    };
+    if header.length % unit != 0 {
+        let vr = header.vr.map_or("?", |v| v.to_string());
+        return Err(Stop::Fault(Fault {
+            tag: describe(header.tag),
+            message: format!(
+                "value of {} bytes at byte {} is not a whole number of {unit}-byte values (VR {vr}): the file is corrupt",
+                header.length, header.at
+            ),
+        }));
+    }
+    Ok(())
+}
+
 /// An element or item header.
 struct Header {
     tag: Tag,
@@ -183,9 +209,14 @@ impl Walker<'_> {
         }
         if encoding == Encoding::ImplicitLittle {
             self.pos += 8;
+            // The VR dicom-rs decodes the value with: the dictionary's, the word-sized form of
+            // the context-dependent ones, UL for any group length (gggg,0000).
             let vr = match StandardDataDictionary.by_tag(tag).map(|e| e.vr()) {
                 Some(VirtualVr::Exact(vr)) => Some(vr),
-                _ => None,
+                Some(VirtualVr::Xs) => Some(VR::US),
+                Some(_) => Some(VR::OW),
+                None if tag.element() == 0 => Some(VR::UL),
+                None => None,
             };
             return Ok(Header { tag, vr, length: self.u32_at(at + 4, encoding), at });
         }
@@ -281,6 +312,7 @@ impl Walker<'_> {
                     self.check_depth(&header, depth)?;
                     self.items(Some(self.pos + header.length as usize), inner, depth + 1)?;
                 } else {
+                    check_unit(&header)?;
                     self.pos += header.length as usize;
                 }
             }
@@ -473,6 +505,30 @@ mod tests {
         open_item.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
         open_item.extend(explicit(0x3006, 0x0024, "UI", b"1.2."));
         assert_eq!(check_bare(&open_item, Encoding::ExplicitLittle), Ok(()));
+    }
+
+    #[test]
+    fn a_binary_value_of_a_broken_length_is_refused() {
+        // The third fuzzing finding, 77 bytes of implicit VR: (0000,0000) UL of 42 bytes, then an
+        // undefined length that dicom-rs, two bytes out of step, read as a 4 GB UL.
+        let mut ds = vec![0x08, 0x00, 0x09, 0xFA, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x00, 42, 0, 0, 0];
+        ds.extend_from_slice(&[0; 42]);
+        ds.extend_from_slice(&[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0]);
+        let fault = check_bare(&ds, Encoding::ImplicitLittle).unwrap_err();
+        assert_eq!(fault.tag, "(0000,0000) CommandGroupLength");
+        assert!(
+            fault.message.contains("42 bytes at byte 8 is not a whole number of 4-byte values (VR UL)"),
+            "{}",
+            fault.message
+        );
+        // Explicit VR: a US of 3 bytes; a group length of another group is a UL too.
+        let us = explicit(0x0028, 0x0010, "US", &[1, 0, 0]);
+        assert!(check_bare(&us, Encoding::ExplicitLittle).unwrap_err().message.contains("2-byte values (VR US)"));
+        let mut group_length = vec![0x08, 0x00, 0x00, 0x00, 6, 0, 0, 0];
+        group_length.extend_from_slice(&[0; 6]);
+        assert!(check_bare(&group_length, Encoding::ImplicitLittle).unwrap_err().tag.starts_with("(0008,0000)"));
+        let fine = explicit(0x0028, 0x0010, "US", &[0, 2]);
+        assert_eq!(check_bare(&fine, Encoding::ExplicitLittle), Ok(()));
     }
 
     #[test]
