@@ -150,7 +150,7 @@ fn check_unit(header: &Header) -> Walk {
         Some(VR::FD | VR::OD | VR::SV | VR::UV | VR::OV) => 8,
         _ => 1,
     };
-    if header.length % unit != 0 {
+    if !header.length.is_multiple_of(unit) {
         let vr = header.vr.map_or("?", |v| v.to_string());
         return Err(Stop::Fault(Fault {
             tag: describe(header.tag),
