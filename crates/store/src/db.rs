@@ -821,7 +821,13 @@ mod tests {
                 let mut w = s2.write("inv").await?;
                 assert_eq!(w.group().writes, 1, "writer 2 joins writer 1's group");
                 insert_deviation(&mut w, &deviation(&p2, "second, rolled back")).await?;
-                Err::<i64, StoreError>(StoreError::NotCommitted("writer 2 gives up after its insert".into()))
+                // A statement error after the insert (PostgreSQL: the transaction is aborted
+                // until the write's savepoint is rolled back to).
+                let duplicate = sqlx::query("INSERT INTO deviations (deviation_id, patient_id, occurred_on, category, description, major, version) SELECT deviation_id, patient_id, occurred_on, category, description, major, version FROM deviations WHERE deviation_id = 1")
+                    .execute(&mut *w.tx)
+                    .await;
+                assert!(duplicate.is_err(), "a duplicate id is refused by the database");
+                Err::<i64, StoreError>(StoreError::NotCommitted("writer 2 fails after its insert".into()))
             });
             let (s3, p3) = (store.clone(), patient.clone());
             let third = tokio::spawn(async move {
