@@ -90,13 +90,13 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// (a few multi-row `INSERT`s) just before the head moves and the group commits, in the same
 /// transaction. A write's savepoint is not released (releasing costs a round trip and frees
 /// nothing the commit would not); a refused write rolls back to its own, the newest one. The
-/// next id of each store-numbered table and the actors' roles are read once and then kept,
-/// across groups, while nobody else writes: every change of the database through a `Store`
-/// moves the chain head, so a group that opens on a head other than the one this store last
-/// committed empties both caches, and so do a failed group and (roles) any audited change of a
-/// user, and a refused or failed write. (A role edited by hand in SQL, bypassing the store and
-/// its audit trail, is seen after the next write by another store, a refused write, or a
-/// restart.)
+/// next id of each store-numbered table and the actors' roles are read once and then kept
+/// across groups while nobody else writes: every change of a user or of a numbered row through
+/// a `Store` is audited and so moves the chain head, and a group that opens on a head other
+/// than the one this store last committed empties both caches. A failed group, a refused or
+/// failed write and (roles) any audited change of a user empty them too. (A role edited by hand
+/// in SQL, bypassing the store and its audit trail, is seen after the next write by another
+/// store, a refused write, or a restart.)
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
