@@ -7,6 +7,8 @@ use crate::model::Role;
 use sha2::{Digest as _, Sha256};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Connection as _, Row as _, Transaction};
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -80,6 +82,21 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// group commits once; every writer's call returns only after that commit, so an acknowledged
 /// write is on disk, and a failed commit fails every write of the group. The first writer of a
 /// group hands the commit to a spawned task (it is not cancelled with its caller).
+///
+/// **Round trips.** Writes are serialized, so each statement's round trip to the server adds to
+/// every write's latency (PostgreSQL; SQLite is in-process). The group therefore keeps in memory
+/// what only its own writes can change while it holds the chain head: the head itself (read
+/// once per group) and the audit entries of its finished writes, which are inserted together
+/// (a few multi-row `INSERT`s) just before the head moves and the group commits, in the same
+/// transaction. A write's savepoint is not released (releasing costs a round trip and frees
+/// nothing the commit would not); a refused write rolls back to its own, the newest one. The
+/// next id of each store-numbered table and the actors' roles are read once and then kept
+/// across groups while nobody else writes: every change of a user or of a numbered row through
+/// a `Store` is audited and so moves the chain head, and a group that opens on a head other
+/// than the one this store last committed empties both caches. A failed group, a refused or
+/// failed write and (roles) any audited change of a user empty them too. (A role edited by hand
+/// in SQL, bypassing the store and its audit trail, is seen after the next write by another
+/// store, a refused write, or a restart.)
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
@@ -106,6 +123,14 @@ pub(crate) struct Group {
     savepoint_open: bool,
     /// Writes done in this group.
     writes: usize,
+    /// The audit entries of the group's finished writes, in chain order, not yet inserted.
+    audit: Vec<AuditEntry>,
+    /// The next id of each store-numbered table once read, and the roles of the actors seen:
+    /// valid while the database's chain head is `committed_seq` (see `write`).
+    next_ids: HashMap<&'static str, i64>,
+    roles: HashMap<String, Role>,
+    /// The chain head's sequence number after this store's last commit (`None` after a failure).
+    committed_seq: Option<i64>,
     /// Whether a committer task is on its way for this group.
     committer: bool,
     /// Callers waiting for the group's commit.
@@ -120,6 +145,10 @@ impl Group {
     /// Rolls back a write that was left without committing.
     async fn discard_open_write(&mut self) -> Result<()> {
         if self.savepoint_open {
+            // A failed write may have met rows its caches did not expect (a row inserted by
+            // hand): read them again.
+            self.next_ids.clear();
+            self.roles.clear();
             sqlx::query("ROLLBACK TO SAVEPOINT cryoseed_write").execute(self.conn()).await?;
             sqlx::query("RELEASE SAVEPOINT cryoseed_write").execute(self.conn()).await?;
             self.savepoint_open = false;
@@ -381,6 +410,12 @@ impl Store {
             })?;
             group.seq = head.try_get::<i64, _>("seq")?;
             group.hash = head.try_get::<String, _>("hash")?;
+            if group.committed_seq != Some(group.seq) {
+                // Someone else has written since this store's last commit: roles and ids may
+                // have changed.
+                group.roles.clear();
+                group.next_ids.clear();
+            }
             group.tx = Some(tx);
         }
         if let Err(e) = sqlx::query("SAVEPOINT cryoseed_write").execute(group.conn()).await {
@@ -389,6 +424,8 @@ impl Store {
         }
         group.savepoint_open = true;
         let (seq, hash) = (group.seq, group.hash.clone());
+        let cached_role = group.roles.get(actor).copied();
+        let next_ids = group.next_ids.clone();
         // From here on, a failure drops the write, which rolls back to its savepoint.
         let mut write = WriteTx {
             tx: GroupConn(Some(group)),
@@ -398,17 +435,26 @@ impl Store {
             at: self.clock.now(),
             actor: actor.to_owned(),
             role: None,
+            entries: Vec::new(),
+            next_ids,
         };
         write.role = if actor == SYSTEM_ACTOR {
             Some(Role::Admin)
+        } else if cached_role.is_some() {
+            cached_role
         } else {
-            sqlx::query("SELECT role FROM users WHERE user_id = $1")
+            let role = sqlx::query("SELECT role FROM users WHERE user_id = $1")
                 .bind(actor)
                 .fetch_optional(&mut *write.tx)
                 .await?
                 .map(|r| r.try_get::<String, _>("role"))
                 .transpose()?
-                .and_then(|r| Role::parse(&r))
+                .and_then(|r| Role::parse(&r));
+            // Read before this write changed anything, from the group's view of the database.
+            if let Some(role) = role {
+                write.group().roles.insert(actor.to_owned(), role);
+            }
+            role
         };
         Ok(write)
     }
@@ -421,6 +467,11 @@ fn abandon(group: &mut Group, reason: &str) {
     group.savepoint_open = false;
     group.writes = 0;
     group.committer = false;
+    group.audit.clear();
+    group.next_ids.clear();
+    // The roles may have been read from writes that are now rolled back.
+    group.roles.clear();
+    group.committed_seq = None;
     for w in group.waiters.drain(..) {
         let _ = w.send(Err(reason.to_owned()));
     }
@@ -438,6 +489,8 @@ async fn commit_group(group: Arc<Mutex<Group>>, queued: Arc<AtomicUsize>) {
     let mut g = group.lock().await;
     let outcome: Result<()> = async {
         g.discard_open_write().await?;
+        let entries = std::mem::take(&mut g.audit);
+        insert_audit_entries(g.conn(), &entries).await?;
         let (seq, hash) = (g.seq, g.hash.clone());
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(seq)
@@ -452,12 +505,55 @@ async fn commit_group(group: Arc<Mutex<Group>>, queued: Arc<AtomicUsize>) {
         Ok(()) => {
             g.writes = 0;
             g.committer = false;
+            g.committed_seq = Some(g.seq);
             for w in g.waiters.drain(..) {
                 let _ = w.send(Ok(()));
             }
         }
         Err(e) => abandon(&mut g, &e.to_string()),
     }
+}
+
+/// Audit entries per `INSERT` (12 parameters each: within SQLite's and PostgreSQL's limits).
+const AUDIT_ROWS_PER_INSERT: usize = 256;
+
+/// Inserts audit entries with as few statements as the parameter limits allow.
+async fn insert_audit_entries(conn: &mut sqlx::AnyConnection, entries: &[AuditEntry]) -> Result<()> {
+    for chunk in entries.chunks(AUDIT_ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, field, old_value, new_value, reason, prev_hash, hash) VALUES ",
+        );
+        for row in 0..chunk.len() {
+            let p = row * 12;
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for column in 1..=12 {
+                let sep = if column == 1 { "" } else { ", " };
+                write!(sql, "{sep}${}", p + column).expect("writing to a String");
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for e in chunk {
+            query = query
+                .bind(e.seq)
+                .bind(e.at.clone())
+                .bind(e.actor.clone())
+                .bind(e.action.clone())
+                .bind(e.entity.clone())
+                .bind(e.entity_id.clone())
+                .bind(e.field.clone())
+                .bind(e.old_value.clone())
+                .bind(e.new_value.clone())
+                .bind(e.reason.clone())
+                .bind(e.prev_hash.clone())
+                .bind(e.hash.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The actor of changes made by the store itself (initialisation, the first administrator).
@@ -499,6 +595,10 @@ pub(crate) struct WriteTx<'s> {
     at: String,
     actor: String,
     role: Option<Role>,
+    /// This write's audit entries, handed to the group when it commits.
+    entries: Vec<AuditEntry>,
+    /// The group's next ids as this write moved them, handed to the group when it commits.
+    next_ids: HashMap<&'static str, i64>,
 }
 
 impl Drop for WriteTx<'_> {
@@ -516,6 +616,10 @@ impl Drop for WriteTx<'_> {
 }
 
 impl WriteTx<'_> {
+    fn group(&mut self) -> &mut Group {
+        self.tx.0.as_mut().expect("a write holds the group")
+    }
+
     /// Refuses the action unless the actor has one of `roles`.
     pub(crate) fn require(&self, roles: &[Role], action: &str) -> Result<()> {
         match self.role {
@@ -565,26 +669,10 @@ impl WriteTx<'_> {
             hash: String::new(),
         };
         entry.hash = entry.compute_hash();
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, field, old_value, new_value, reason, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(entry.seq)
-        .bind(&entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.entity)
-        .bind(&entry.entity_id)
-        .bind(&entry.field)
-        .bind(&entry.old_value)
-        .bind(&entry.new_value)
-        .bind(&entry.reason)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(&mut *self.tx)
-        .await?;
         self.seq = entry.seq;
-        self.hash = entry.hash;
+        self.hash = entry.hash.clone();
+        // Inserted with the group's other entries just before it commits (see `Store`).
+        self.entries.push(entry);
         Ok(())
     }
 
@@ -604,25 +692,40 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// Next id of a table whose ids the store assigns (safe: writes are serialized).
+    /// Next id of a table whose ids the store assigns (safe: writes are serialized). Read once,
+    /// then counted in memory (see [`Store`]).
     pub(crate) async fn next_id(&mut self, table: &'static str, column: &'static str) -> Result<i64> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT COALESCE(MAX({column}), 0) + 1 AS n FROM {table}")))
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(row.try_get::<i64, _>("n")?)
+        let id = match self.next_ids.get(table) {
+            Some(&id) => id,
+            None => sqlx::query(AssertSqlSafe(format!("SELECT COALESCE(MAX({column}), 0) + 1 AS n FROM {table}")))
+                .fetch_one(&mut *self.tx)
+                .await?
+                .try_get::<i64, _>("n")?,
+        };
+        self.next_ids.insert(table, id + 1);
+        Ok(id)
+    }
+
+    /// Notes an id given by the caller (an import) in a table numbered by [`WriteTx::next_id`].
+    pub(crate) fn claim_id(&mut self, table: &'static str, id: i64) {
+        if let Some(next) = self.next_ids.get_mut(table) {
+            *next = (*next).max(id + 1);
+        }
     }
 
     /// Makes the write part of its group and waits until the group is committed (module docs
     /// of [`Store`]).
     pub(crate) async fn commit(mut self) -> Result<()> {
         let mut group = self.tx.0.take().expect("a write holds the group");
-        if let Err(e) = sqlx::query("RELEASE SAVEPOINT cryoseed_write").execute(group.conn()).await {
-            abandon(&mut group, &e.to_string());
-            return Err(e.into());
-        }
+        // The savepoint stays (nested under the next write's); nothing rolls back to it now.
         group.savepoint_open = false;
         group.seq = self.seq;
         group.hash = std::mem::take(&mut self.hash);
+        if self.entries.iter().any(|e| e.entity == "user") {
+            group.roles.clear();
+        }
+        group.audit.append(&mut self.entries);
+        group.next_ids = std::mem::take(&mut self.next_ids);
         group.writes += 1;
         let (done, acknowledged) = oneshot::channel();
         group.waiters.push(done);
@@ -637,5 +740,186 @@ impl WriteTx<'_> {
             Ok(Err(reason)) => Err(StoreError::NotCommitted(reason)),
             Err(_) => Err(StoreError::NotCommitted("the committer stopped".into())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The group's in-memory state (chain head, next ids, pending audit entries, roles) against
+    //! failures inside a group, on SQLite and, when `CRYOSEED_TEST_POSTGRES_URL` is set, on
+    //! PostgreSQL.
+
+    use super::{ConnectOptions, Store};
+    use crate::StoreError;
+    use crate::model::{Deviation, Role, Site, User};
+    use crate::records::insert_deviation;
+    use cryoseed_core::protocol::Protocol;
+    use cryoseed_sim::{CohortConfig, cohort};
+    use sqlx::{AssertSqlSafe, Connection as _};
+    use std::future::Future;
+
+    /// Where a test's store lives, and its screened patient.
+    struct Fixture {
+        url: String,
+        options: ConnectOptions,
+        patient: String,
+    }
+
+    /// Runs `body` on a current-thread runtime (so that the order in which writers queue is the
+    /// order in which they are spawned) against a store with one site, one investigator
+    /// (`inv`) and one screened patient.
+    fn on_each_engine<F, Fut>(test: &str, body: F)
+    where
+        F: Fn(Store, Fixture) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let mut engines = vec![(sqlite, None)];
+        match std::env::var("CRYOSEED_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => engines.push((url, Some(format!("u_{test}_{}", std::process::id())))),
+            _ => {}
+        }
+        for (url, schema) in engines {
+            rt.block_on(async {
+                if let Some(schema) = &schema {
+                    drop_schema(&url, schema).await;
+                }
+                let options = ConnectOptions { max_connections: 2, schema: schema.clone() };
+                let store = Store::connect_with(&url, &options).await.unwrap();
+                store.init().await.unwrap();
+                store.bootstrap_admin("admin", "Admin").await.unwrap();
+                let site = Site { site_id: "SITE-01".into(), name: "Centre 1".into(), control_modality: None };
+                store.add_site("admin", &site).await.unwrap();
+                let inv = User { user_id: "inv".into(), name: "Inv".into(), role: Role::Investigator, site_id: None };
+                store.add_user("admin", &inv).await.unwrap();
+                let record = cohort(&CohortConfig { patients: 1, sites: 1, mix: Vec::new() }, 5).remove(0);
+                store.record_screening("inv", &record, "2026-01-05", &Protocol::shipped()).await.unwrap();
+                let fixture = Fixture { url: url.clone(), options, patient: record.patient_id.to_string() };
+                body(store.clone(), fixture).await;
+                store.close().await;
+                if let Some(schema) = &schema {
+                    drop_schema(&url, schema).await;
+                }
+            });
+        }
+    }
+
+    async fn drop_schema(url: &str, schema: &str) {
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+
+    fn deviation(patient_id: &str, description: &str) -> Deviation {
+        Deviation {
+            deviation_id: 0,
+            patient_id: patient_id.into(),
+            occurred_on: "2026-02-01".into(),
+            category: "visit_window".into(),
+            description: description.into(),
+            major: false,
+        }
+    }
+
+    /// Writer 1 finishes; writer 2, in the same group, inserts a row, audits it and then fails;
+    /// writer 3 joins the same group after it. Writer 2's row, id and audit entry are gone, and
+    /// writer 3's entry chains onto writer 1's.
+    #[test]
+    fn a_write_failing_mid_group_leaves_head_ids_and_audit_intact() {
+        on_each_engine("midgroup", |store, Fixture { patient, .. }| async move {
+            let before = store.verify_audit().await.unwrap();
+            let mut first = store.write("inv").await.unwrap();
+            let id1 = insert_deviation(&mut first, &deviation(&patient, "first")).await.unwrap();
+            // Writers 2 and 3 queue for the group while writer 1 holds it.
+            let (s2, p2) = (store.clone(), patient.clone());
+            let second = tokio::spawn(async move {
+                let mut w = s2.write("inv").await?;
+                assert_eq!(w.group().writes, 1, "writer 2 joins writer 1's group");
+                insert_deviation(&mut w, &deviation(&p2, "second, rolled back")).await?;
+                // A statement error after the insert (PostgreSQL: the transaction is aborted
+                // until the write's savepoint is rolled back to).
+                let duplicate = sqlx::query("INSERT INTO deviations (deviation_id, patient_id, occurred_on, category, description, major, version) SELECT deviation_id, patient_id, occurred_on, category, description, major, version FROM deviations WHERE deviation_id = 1")
+                    .execute(&mut *w.tx)
+                    .await;
+                assert!(duplicate.is_err(), "a duplicate id is refused by the database");
+                Err::<i64, StoreError>(StoreError::NotCommitted("writer 2 fails after its insert".into()))
+            });
+            let (s3, p3) = (store.clone(), patient.clone());
+            let third = tokio::spawn(async move {
+                let mut w = s3.write("inv").await?;
+                assert_eq!(w.group().writes, 1, "writer 3 joins the same group");
+                let id = insert_deviation(&mut w, &deviation(&p3, "third")).await?;
+                w.commit().await?;
+                Ok::<i64, StoreError>(id)
+            });
+            for _ in 0..8 {
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(store.queued.load(std::sync::atomic::Ordering::SeqCst), 2, "writers 2 and 3 are queued");
+            first.commit().await.unwrap();
+            assert!(second.await.unwrap().is_err());
+            let id3 = third.await.unwrap().unwrap();
+            assert_eq!((id1, id3), (1, 2), "writer 3 reuses the id writer 2 gave back");
+            let stored: Vec<(i64, String)> =
+                store.deviations().await.unwrap().into_iter().map(|d| (d.deviation_id, d.description)).collect();
+            assert_eq!(stored, vec![(1, "first".to_owned()), (2, "third".to_owned())]);
+            let report = store.verify_audit().await.unwrap();
+            assert!(report.is_intact(), "{report:?}");
+            assert_eq!(report.entries, before.entries + 2);
+            let log = store.audit_log(None, before.entries, 10).await.unwrap();
+            assert_eq!(log.len(), 2);
+            assert_eq!((log[0].entity_id.as_str(), log[1].entity_id.as_str()), ("1", "2"));
+            assert_eq!(log[1].prev_hash, log[0].hash, "writer 3's entry chains onto writer 1's");
+            assert_eq!(log[0].prev_hash, before.head_hash);
+            // The next group starts from the committed head and ids.
+            store.record_deviation("inv", &deviation(&patient, "fourth")).await.unwrap();
+            assert_eq!(store.deviations().await.unwrap().last().unwrap().deviation_id, 3);
+            assert!(store.verify_audit().await.unwrap().is_intact());
+        });
+    }
+
+    /// A write with more audit entries than one multi-row insert holds.
+    #[test]
+    fn a_write_with_many_audit_entries_commits_them_all_in_order() {
+        on_each_engine("many", |store, _| async move {
+            let before = store.verify_audit().await.unwrap().entries;
+            let mut w = store.write("admin").await.unwrap();
+            for i in 0..600 {
+                w.audit("view", "patient", &format!("P{i}"), None, None, None, Some("bulk")).await.unwrap();
+            }
+            w.commit().await.unwrap();
+            let report = store.verify_audit().await.unwrap();
+            assert!(report.is_intact(), "{report:?}");
+            assert_eq!(report.entries, before + 600);
+            let log = store.audit_log(None, before, 1000).await.unwrap();
+            assert_eq!(log.first().unwrap().entity_id, "P0");
+            assert_eq!(log.last().unwrap().entity_id, "P599");
+        });
+    }
+
+    /// The roles kept across groups are dropped as soon as another writer has moved the chain
+    /// head: a role changed by another process (here: raw SQL, then another store's write)
+    /// takes effect on this store's next write.
+    #[test]
+    fn cached_roles_are_dropped_when_another_writer_moved_the_head() {
+        on_each_engine("roles", |store, Fixture { url, options, patient }| async move {
+            store.record_deviation("inv", &deviation(&patient, "as investigator")).await.unwrap();
+            let mut other = store.pool.acquire().await.unwrap();
+            sqlx::query("UPDATE users SET role = 'reader' WHERE user_id = 'inv'").execute(&mut *other).await.unwrap();
+            drop(other);
+            // A second store (another process) writes: the head moves.
+            let elsewhere = Store::connect_with(&url, &options).await.unwrap();
+            elsewhere
+                .add_site("admin", &Site { site_id: "SITE-02".into(), name: "Centre 2".into(), control_modality: None })
+                .await
+                .unwrap();
+            elsewhere.close().await;
+            let err = store.record_deviation("inv", &deviation(&patient, "as reader")).await.unwrap_err();
+            assert!(matches!(err, StoreError::Forbidden { ref role, .. } if role == "reader"), "{err}");
+        });
     }
 }

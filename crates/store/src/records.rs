@@ -1160,9 +1160,11 @@ pub(crate) async fn insert_adverse_event(
         meddra_version: form.meddra_version.clone(),
     };
     let event = validate_adverse_event(&input, catalogue())?;
-    tx.writable_patient(&form.patient_id, "record an adverse event").await?;
     let id = match id {
-        Some(id) => id,
+        Some(id) => {
+            tx.claim_id("adverse_events", id);
+            id
+        }
         None => tx.next_id("adverse_events", "ae_id").await?,
     };
     let record = AdverseEventRecord {
@@ -1177,9 +1179,12 @@ pub(crate) async fn insert_adverse_event(
         soc: event.soc.clone(),
         ctcae_version: event.ctcae_version.to_owned(),
     };
-    sqlx::query(
+    // The patient's check and the insert in one statement (one round trip, see `Store`): no row
+    // is inserted unless the patient exists and is not locked.
+    let inserted = sqlx::query(
         "INSERT INTO adverse_events (ae_id, patient_id, meddra_code, term, soc, grade, specification, attributions, serious, onset, resolution, \
-         ctcae_version, meddra_version, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)",
+         ctcae_version, meddra_version, version) \
+         SELECT $1, patient_id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1 FROM patients WHERE patient_id = $2 AND locked = 0",
     )
     .bind(id)
     .bind(record.form.patient_id.clone())
@@ -1195,7 +1200,13 @@ pub(crate) async fn insert_adverse_event(
     .bind(record.ctcae_version.clone())
     .bind(record.form.meddra_version.clone())
     .execute(&mut *tx.tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        // Says which: the patient is missing or locked.
+        tx.writable_patient(&form.patient_id, "record an adverse event").await?;
+        return Err(StoreError::NotFound { entity: "patient", id: form.patient_id.clone() });
+    }
     tx.audit("create", "adverse_event", &id.to_string(), None, None, Some(to_json(&record)), None).await?;
     Ok(id)
 }
