@@ -45,8 +45,11 @@ fn dose_grid_6m_voxels_1_seed_direct(c: &mut Criterion) {
 }
 
 fn kernel_build_6711_line(c: &mut Criterion) {
-    let implant = implant(1, 3);
-    c.bench_function("kernel_build_6711_line", |b| b.iter(|| ImplantKernels::new(black_box(&implant))));
+    let model = cryoseed_dose::builtin_model("6711").unwrap();
+    // The tabulation itself (`DoseKernel::new` serves repeated requests from a process-wide cache).
+    c.bench_function("kernel_build_6711_line", |b| {
+        b.iter(|| cryoseed_dose::DoseKernel::tabulate(black_box(&model), cryoseed_dose::Formalism::Line))
+    });
 }
 
 fn plan_metrics_5_structures_6m_voxels(c: &mut Criterion) {

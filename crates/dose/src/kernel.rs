@@ -28,6 +28,7 @@ use crate::tg43::{
     Formalism, NEAR_SOURCE_DISTANCE, near_source_evaluation_point, relative_dose_rate_cyl, relative_dose_rate_raw,
 };
 use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
 
 /// Angular step of every level, degrees.
 const THETA_STEP_DEG: f64 = 0.25;
@@ -35,6 +36,11 @@ const THETA_STEP_DEG: f64 = 0.25;
 const N_THETA: usize = 362;
 /// The levels (r spacing mm, extent mm) of every kernel.
 const LEVELS: [(f64, f64); 4] = [(0.01, 5.0), (0.5, 40.0), (2.5, 200.0), (5.0, 1000.0)];
+
+/// Kernels tabulated so far in this process, most recent last (at most [`CACHED_KERNELS`]).
+static TABULATED: Mutex<Vec<DoseKernel>> = Mutex::new(Vec::new());
+/// Kernels kept by [`DoseKernel::new`]: a few seed models × two formalisms.
+const CACHED_KERNELS: usize = 8;
 
 /// One level: `n_r × N_THETA` nodes, `data[ir·N_THETA + iθ]`.
 #[derive(Clone, Debug)]
@@ -49,15 +55,38 @@ struct Level {
 pub struct DoseKernel {
     model: SeedModel,
     formalism: Formalism,
-    levels: Vec<Level>,
+    /// Shared between the copies the process-wide cache hands out (read-only).
+    levels: Arc<Vec<Level>>,
     /// Points nearer than this (mm) to the centre may be in the near-source region.
     near_source_reach_mm: f32,
 }
 
 impl DoseKernel {
-    /// Tabulates the kernel of `model` for `formalism` (about 300 000 direct evaluations, done in
-    /// parallel).
+    /// The kernel of `model` for `formalism`: tabulated once per process ([`DoseKernel::tabulate`])
+    /// and then shared, since tabulating costs about 300 000 evaluations of the formalism and a
+    /// planner asks for the same kernel on every dose grid (a whole-trial `cryoseed demo` spent
+    /// 14 % of its time re-tabulating). The copies share the read-only tables.
     pub fn new(model: &SeedModel, formalism: Formalism) -> DoseKernel {
+        let cache = |cache: &[DoseKernel]| -> Option<DoseKernel> {
+            cache.iter().find(|k| k.formalism == formalism && k.model == *model).cloned()
+        };
+        if let Some(k) = cache(&TABULATED.lock().unwrap_or_else(|e| e.into_inner())) {
+            return k;
+        }
+        let kernel = DoseKernel::tabulate(model, formalism);
+        let mut tabulated = TABULATED.lock().unwrap_or_else(|e| e.into_inner());
+        if cache(&tabulated).is_none() {
+            if tabulated.len() >= CACHED_KERNELS {
+                tabulated.remove(0);
+            }
+            tabulated.push(kernel.clone());
+        }
+        kernel
+    }
+
+    /// Tabulates the kernel of `model` for `formalism` (about 300 000 direct evaluations, done in
+    /// parallel), without the process-wide cache of [`DoseKernel::new`].
+    pub fn tabulate(model: &SeedModel, formalism: Formalism) -> DoseKernel {
         let levels = LEVELS
             .iter()
             .map(|&(h, extent)| {
@@ -84,12 +113,17 @@ impl DoseKernel {
                 });
                 Level { inv_h: (1.0 / h) as f32, extent: extent as f32, data }
             })
-            .collect();
+            .collect::<Vec<_>>();
         let reach_cm = match formalism {
             Formalism::Line => model.active_length().0 / 2.0 + NEAR_SOURCE_DISTANCE.0,
             Formalism::Point => NEAR_SOURCE_DISTANCE.0,
         };
-        DoseKernel { model: model.clone(), formalism, levels, near_source_reach_mm: (reach_cm * 10.0) as f32 }
+        DoseKernel {
+            model: model.clone(),
+            formalism,
+            levels: Arc::new(levels),
+            near_source_reach_mm: (reach_cm * 10.0) as f32,
+        }
     }
 
     /// The model this kernel tabulates.
@@ -155,7 +189,7 @@ impl DoseKernel {
         let y = theta_rad * (180.0 / std::f32::consts::PI / THETA_STEP_DEG as f32);
         let it = (y as usize).min(N_THETA - 2);
         let fy = y - it as f32;
-        for level in &self.levels {
+        for level in self.levels.iter() {
             if r_mm < level.extent {
                 let x = r_mm * level.inv_h;
                 let ir = x as usize;

@@ -125,6 +125,40 @@ fn polar_angle_approximation_is_within_1e_5_rad() {
 }
 
 #[test]
+fn kernels_from_the_process_cache_equal_freshly_tabulated_ones() {
+    use cryoseed_dose::{DoseKernel, builtin_model};
+    // Every model and formalism twice through the cache (the second call is served from it,
+    // and more kernels than the cache keeps are asked for), against a fresh tabulation.
+    let mut kernels = Vec::new();
+    for round in 0..2 {
+        for id in ["6711", "6702", "best2301", "iai125a", "6711"] {
+            let model = builtin_model(id).unwrap();
+            for formalism in [Formalism::Line, Formalism::Point] {
+                kernels.push((round, id, formalism, model.clone(), DoseKernel::new(&model, formalism)));
+            }
+        }
+    }
+    for (round, id, formalism, model, cached) in &kernels {
+        assert_eq!(cached.model(), model);
+        assert_eq!(cached.formalism(), *formalism);
+        let fresh = DoseKernel::tabulate(model, *formalism);
+        for (rho, z) in [(0.3f32, 0.1f32), (1.7, 2.9), (10.0, 0.0), (0.0, 25.0), (33.3, 41.2), (150.0, 90.0)] {
+            assert_eq!(
+                cached.lookup(rho, z).to_bits(),
+                fresh.lookup(rho, z).to_bits(),
+                "{id} {formalism:?} round {round} at ({rho}, {z})"
+            );
+        }
+    }
+    // The line and point kernels of one model differ (the cache keys on the formalism).
+    let m = builtin_model("6711").unwrap();
+    assert_ne!(
+        DoseKernel::new(&m, Formalism::Line).lookup(1.0, 8.0),
+        DoseKernel::new(&m, Formalism::Point).lookup(1.0, 8.0)
+    );
+}
+
+#[test]
 fn quantities_are_the_rate_times_the_decay_factor() {
     let implant = implant();
     let grid = Grid::new([20, 20, 10], [Mm(2.0); 3], PatientPoint([5.0, 5.0, 5.0])).unwrap();

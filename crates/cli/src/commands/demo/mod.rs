@@ -491,8 +491,11 @@ fn summary(doc: &DemoDoc, protocol: &Protocol, out: &Path) -> String {
     let p = &doc.planning;
     let _ = writeln!(
         s,
-        "\nPlanning: {} patients planned with the real planner on {} mm phantoms; {} plans meet every protocol constraint",
-        p.patients, doc.phantom_spacing_mm, p.plans_meeting_every_constraint
+        "\nPlanning: {} patients planned with the real planner on {} mm phantoms (seed annealing {} moves per round); {} plans meet every protocol constraint",
+        p.patients,
+        doc.phantom_spacing_mm,
+        planning::DEMO_ANNEALING_MOVES,
+        p.plans_meeting_every_constraint
     );
     let decisions: Vec<String> = p.lesions_by_decision.iter().map(|(d, n)| format!("{d} {n}")).collect();
     let _ = writeln!(
