@@ -358,10 +358,10 @@ fn reads_for(current: &Current, reads: Vec<Assessment>, patient_id: &str) -> Vec
 pub async fn blinded_patient(store: &Store, current: &Current, patient: Patient) -> ApiResult<BlindedPatient> {
     let id = patient.patient_id.clone();
     Ok(BlindedPatient {
-        lesions: store.lesions().await?.into_iter().filter(|l| l.patient_id == id).collect(),
-        assessments: reads_for(current, store.assessments().await?, &id),
+        lesions: store.patient_lesions(&id).await?,
+        assessments: reads_for(current, store.patient_assessments(&id).await?, &id),
         adjudication: if current.user.role == Role::Adjudicator {
-            store.adjudications().await?.into_iter().find(|a| a.patient_id == id)
+            store.patient_adjudications(&id).await?.into_iter().next()
         } else {
             None
         },
@@ -374,25 +374,23 @@ pub async fn blinded_patient(store: &Store, current: &Current, patient: Patient)
 /// plans or procedures.
 pub async fn patient_record(store: &Store, current: &Current, patient: Patient) -> ApiResult<PatientRecord> {
     let id = patient.patient_id.clone();
-    let of = |pid: &str| pid == id;
     let record = PatientRecord {
-        screening: store.screenings().await?.into_iter().find(|s| of(&s.patient_id)),
+        screening: store.patient_screenings(&id).await?.into_iter().next(),
         allocation: store.allocation(&id).await?.map(AllocationView::from),
-        lesions: store.lesions().await?.into_iter().filter(|l| of(&l.patient_id)).collect(),
+        lesions: store.patient_lesions(&id).await?,
         plans: store
-            .plans()
+            .patient_plans(&id)
             .await?
             .into_iter()
-            .filter(|p: &Plan| of(&p.patient_id))
             .map(|p| PlanSummary { plan_id: p.plan_id, lesion_id: p.lesion_id, sha256: p.sha256 })
             .collect(),
-        procedures: store.procedures().await?.into_iter().filter(|p| of(&p.patient_id)).collect(),
-        assessments: reads_for(current, store.assessments().await?, &id),
-        adjudication: store.adjudications().await?.into_iter().find(|a| of(&a.patient_id)),
-        adverse_events: store.adverse_events().await?.into_iter().filter(|a| of(&a.form.patient_id)).collect(),
-        deviations: store.deviations().await?.into_iter().filter(|d| of(&d.patient_id)).collect(),
-        queries: store.queries().await?.into_iter().filter(|q| of(&q.patient_id)).collect(),
-        signatures: store.signatures().await?.into_iter().filter(|s| of(&s.patient_id)).collect(),
+        procedures: store.patient_procedures(&id).await?,
+        assessments: reads_for(current, store.patient_assessments(&id).await?, &id),
+        adjudication: store.patient_adjudications(&id).await?.into_iter().next(),
+        adverse_events: store.patient_adverse_events(&id).await?,
+        deviations: store.patient_deviations(&id).await?,
+        queries: store.patient_queries(&id).await?,
+        signatures: store.patient_signatures(&id).await?,
         patient,
     };
     let mut shown = Vec::new();
@@ -578,7 +576,7 @@ pub async fn randomize(
 
 /// The patient's stored plans as the plan-review screen reads them; the read is audited.
 pub async fn plan_views(store: &Store, current: &Current, patient_id: &str) -> ApiResult<Vec<plans::PlanGroupView>> {
-    let stored: Vec<Plan> = store.plans().await?.into_iter().filter(|p| p.patient_id == patient_id).collect();
+    let stored: Vec<Plan> = store.patient_plans(patient_id).await?;
     if !stored.is_empty() {
         store.record_view(&current.user.user_id, "patient", patient_id, "plans").await?;
     }
@@ -628,7 +626,7 @@ pub async fn store_plan(
     let control_modality =
         state.store.sites().await?.into_iter().find(|s| s.site_id == patient.site_id).and_then(|s| s.control_modality);
     let lesions: Vec<String> =
-        state.store.lesions().await?.into_iter().filter(|l| l.patient_id == patient_id).map(|l| l.lesion_id).collect();
+        state.store.patient_lesions(&patient_id).await?.into_iter().map(|l| l.lesion_id).collect();
     let protocol_sha256 = state.protocol.hash().to_string();
     let sha256 = hex(&sha2::Sha256::digest(&body));
     let expected = plans::Expected {
@@ -673,7 +671,7 @@ pub async fn record_procedure(
     visible_patient(&state.store, &current, &patient_id).await?;
     let tr = current.tr();
     let lesions: Vec<String> =
-        state.store.lesions().await?.into_iter().filter(|l| l.patient_id == patient_id).map(|l| l.lesion_id).collect();
+        state.store.patient_lesions(&patient_id).await?.into_iter().map(|l| l.lesion_id).collect();
     let freeze_thaw: Vec<String> = state.protocol.cryo.freeze_thaw.iter().map(|f| f.name.clone()).collect();
     let form = crate::forms::procedure_form(&body, current.locale, &lesions, &freeze_thaw)?;
     let Some(allocation) = state.store.allocation(&patient_id).await? else {
@@ -687,10 +685,10 @@ pub async fn record_procedure(
     }
     let plan_sha256 = state
         .store
-        .plans()
+        .patient_plans(&patient_id)
         .await?
         .into_iter()
-        .rfind(|p| p.patient_id == patient_id && p.lesion_id == form.lesion_id)
+        .rfind(|p| p.lesion_id == form.lesion_id)
         .map(|p| p.sha256);
     let mut details = serde_json::Map::new();
     if let Some(sha) = plan_sha256 {
@@ -730,7 +728,7 @@ pub async fn lesions(
     Path(patient_id): Path<String>,
 ) -> ApiResult<Json<Vec<Lesion>>> {
     visible_patient(&state.store, &current, &patient_id).await?;
-    Ok(Json(state.store.lesions().await?.into_iter().filter(|l| l.patient_id == patient_id).collect()))
+    Ok(Json(state.store.patient_lesions(&patient_id).await?))
 }
 
 /// A new lesion.
@@ -774,7 +772,7 @@ pub async fn assessments(
     Path(patient_id): Path<String>,
 ) -> ApiResult<Json<Vec<Assessment>>> {
     visible_patient(&state.store, &current, &patient_id).await?;
-    Ok(Json(reads_for(&current, state.store.assessments().await?, &patient_id)))
+    Ok(Json(reads_for(&current, state.store.patient_assessments(&patient_id).await?, &patient_id)))
 }
 
 /// A read of one time point.
@@ -891,7 +889,7 @@ pub async fn adverse_events(
     Path(patient_id): Path<String>,
 ) -> ApiResult<Json<Vec<AdverseEventRecord>>> {
     visible_patient(&state.store, &current, &patient_id).await?;
-    Ok(Json(state.store.adverse_events().await?.into_iter().filter(|a| a.form.patient_id == patient_id).collect()))
+    Ok(Json(state.store.patient_adverse_events(&patient_id).await?))
 }
 
 /// An adverse event as entered.

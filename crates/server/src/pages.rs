@@ -773,16 +773,15 @@ pub async fn procedure_entry(
     };
     let lesions = state
         .store
-        .lesions()
+        .patient_lesions(&id)
         .await?
         .into_iter()
-        .filter(|l| l.patient_id == id)
         .map(|l| {
             let label = format!("{} · {}{}", l.lesion_id, organ_label(tr, &l.organ), planned(&l.lesion_id));
             (l.lesion_id, label)
         })
         .collect();
-    let procedures: Vec<_> = state.store.procedures().await?.into_iter().filter(|p| p.patient_id == id).collect();
+    let procedures = state.store.patient_procedures(&id).await?;
     if !procedures.is_empty() {
         state.store.record_view(&current.user.user_id, "patient", &id, "procedures").await?;
     }

@@ -14,8 +14,8 @@ use cryoseed_trial::ctcae::{AdverseEventInput, catalogue, validate_adverse_event
 use cryoseed_trial::eligibility::{CriterionKind, Verdict, assess};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
-use sqlx::Row as _;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row as _};
 
 /// Parses a `YYYY-MM-DD` date, naming the field when it is impossible.
 pub(crate) fn date(entity: &'static str, field: &str, text: &str) -> Result<Date> {
@@ -562,6 +562,19 @@ impl Store {
 
     // ---- reading ----
 
+    /// The rows of `select … order`, of every patient or of one (`WHERE patient_id = $1`).
+    async fn rows(&self, select: &'static str, order: &'static str, patient_id: Option<&str>) -> Result<Vec<AnyRow>> {
+        Ok(match patient_id {
+            None => sqlx::query(AssertSqlSafe(format!("{select} {order}"))).fetch_all(&self.pool).await?,
+            Some(id) => {
+                sqlx::query(AssertSqlSafe(format!("{select} WHERE patient_id = $1 {order}")))
+                    .bind(id.to_owned())
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        })
+    }
+
     /// Every site, by id.
     pub async fn sites(&self) -> Result<Vec<Site>> {
         sqlx::query("SELECT site_id, name, control_modality FROM sites ORDER BY site_id")
@@ -613,8 +626,16 @@ impl Store {
 
     /// Every screening, by patient.
     pub async fn screenings(&self) -> Result<Vec<Screening>> {
-        sqlx::query("SELECT * FROM screenings ORDER BY patient_id")
-            .fetch_all(&self.pool)
+        self.screenings_of(None).await
+    }
+
+    /// The screenings of one patient, in the same order (a keyed read).
+    pub async fn patient_screenings(&self, patient_id: &str) -> Result<Vec<Screening>> {
+        self.screenings_of(Some(patient_id)).await
+    }
+
+    async fn screenings_of(&self, patient_id: Option<&str>) -> Result<Vec<Screening>> {
+        self.rows("SELECT * FROM screenings", "ORDER BY patient_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -633,8 +654,16 @@ impl Store {
 
     /// Every lesion, by patient and lesion id.
     pub async fn lesions(&self) -> Result<Vec<Lesion>> {
-        sqlx::query("SELECT * FROM lesions ORDER BY patient_id, lesion_id")
-            .fetch_all(&self.pool)
+        self.lesions_of(None).await
+    }
+
+    /// The lesions of one patient, in the same order (a keyed read).
+    pub async fn patient_lesions(&self, patient_id: &str) -> Result<Vec<Lesion>> {
+        self.lesions_of(Some(patient_id)).await
+    }
+
+    async fn lesions_of(&self, patient_id: Option<&str>) -> Result<Vec<Lesion>> {
+        self.rows("SELECT * FROM lesions", "ORDER BY patient_id, lesion_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -652,8 +681,16 @@ impl Store {
 
     /// Every plan, by id.
     pub async fn plans(&self) -> Result<Vec<Plan>> {
-        sqlx::query("SELECT * FROM plans ORDER BY plan_id")
-            .fetch_all(&self.pool)
+        self.plans_of(None).await
+    }
+
+    /// The plans of one patient, in the same order (a keyed read).
+    pub async fn patient_plans(&self, patient_id: &str) -> Result<Vec<Plan>> {
+        self.plans_of(Some(patient_id)).await
+    }
+
+    async fn plans_of(&self, patient_id: Option<&str>) -> Result<Vec<Plan>> {
+        self.rows("SELECT * FROM plans", "ORDER BY plan_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -670,8 +707,16 @@ impl Store {
 
     /// Every procedure, by id.
     pub async fn procedures(&self) -> Result<Vec<Procedure>> {
-        sqlx::query("SELECT * FROM procedures ORDER BY procedure_id")
-            .fetch_all(&self.pool)
+        self.procedures_of(None).await
+    }
+
+    /// The procedures of one patient, in the same order (a keyed read).
+    pub async fn patient_procedures(&self, patient_id: &str) -> Result<Vec<Procedure>> {
+        self.procedures_of(Some(patient_id)).await
+    }
+
+    async fn procedures_of(&self, patient_id: Option<&str>) -> Result<Vec<Procedure>> {
+        self.rows("SELECT * FROM procedures", "ORDER BY procedure_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -707,8 +752,16 @@ impl Store {
 
     /// Every assessment, by patient, time-point date, label and reader.
     pub async fn assessments(&self) -> Result<Vec<Assessment>> {
-        sqlx::query("SELECT * FROM assessments ORDER BY patient_id, assessed_on, label, reader")
-            .fetch_all(&self.pool)
+        self.assessments_of(None).await
+    }
+
+    /// The assessments of one patient, in the same order (a keyed read).
+    pub async fn patient_assessments(&self, patient_id: &str) -> Result<Vec<Assessment>> {
+        self.assessments_of(Some(patient_id)).await
+    }
+
+    async fn assessments_of(&self, patient_id: Option<&str>) -> Result<Vec<Assessment>> {
+        self.rows("SELECT * FROM assessments", "ORDER BY patient_id, assessed_on, label, reader", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -726,8 +779,16 @@ impl Store {
 
     /// Every adjudication, by patient.
     pub async fn adjudications(&self) -> Result<Vec<Adjudication>> {
-        sqlx::query("SELECT * FROM adjudications ORDER BY patient_id")
-            .fetch_all(&self.pool)
+        self.adjudications_of(None).await
+    }
+
+    /// The adjudications of one patient, in the same order (a keyed read).
+    pub async fn patient_adjudications(&self, patient_id: &str) -> Result<Vec<Adjudication>> {
+        self.adjudications_of(Some(patient_id)).await
+    }
+
+    async fn adjudications_of(&self, patient_id: Option<&str>) -> Result<Vec<Adjudication>> {
+        self.rows("SELECT * FROM adjudications", "ORDER BY patient_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -743,8 +804,16 @@ impl Store {
 
     /// Every adverse event, by id.
     pub async fn adverse_events(&self) -> Result<Vec<AdverseEventRecord>> {
-        sqlx::query("SELECT * FROM adverse_events ORDER BY ae_id")
-            .fetch_all(&self.pool)
+        self.adverse_events_of(None).await
+    }
+
+    /// The adverse events of one patient, in the same order (a keyed read).
+    pub async fn patient_adverse_events(&self, patient_id: &str) -> Result<Vec<AdverseEventRecord>> {
+        self.adverse_events_of(Some(patient_id)).await
+    }
+
+    async fn adverse_events_of(&self, patient_id: Option<&str>) -> Result<Vec<AdverseEventRecord>> {
+        self.rows("SELECT * FROM adverse_events", "ORDER BY ae_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -777,8 +846,16 @@ impl Store {
 
     /// Every deviation, by id.
     pub async fn deviations(&self) -> Result<Vec<Deviation>> {
-        sqlx::query("SELECT * FROM deviations ORDER BY deviation_id")
-            .fetch_all(&self.pool)
+        self.deviations_of(None).await
+    }
+
+    /// The deviations of one patient, in the same order (a keyed read).
+    pub async fn patient_deviations(&self, patient_id: &str) -> Result<Vec<Deviation>> {
+        self.deviations_of(Some(patient_id)).await
+    }
+
+    async fn deviations_of(&self, patient_id: Option<&str>) -> Result<Vec<Deviation>> {
+        self.rows("SELECT * FROM deviations", "ORDER BY deviation_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -796,8 +873,16 @@ impl Store {
 
     /// Every query, by id.
     pub async fn queries(&self) -> Result<Vec<DataQuery>> {
-        sqlx::query("SELECT * FROM queries ORDER BY query_id")
-            .fetch_all(&self.pool)
+        self.queries_of(None).await
+    }
+
+    /// The queries of one patient, in the same order (a keyed read).
+    pub async fn patient_queries(&self, patient_id: &str) -> Result<Vec<DataQuery>> {
+        self.queries_of(Some(patient_id)).await
+    }
+
+    async fn queries_of(&self, patient_id: Option<&str>) -> Result<Vec<DataQuery>> {
+        self.rows("SELECT * FROM queries", "ORDER BY query_id", patient_id)
             .await?
             .iter()
             .map(|r| {
@@ -819,8 +904,16 @@ impl Store {
 
     /// Every signature, by id.
     pub async fn signatures(&self) -> Result<Vec<Signature>> {
-        sqlx::query("SELECT * FROM signatures ORDER BY signature_id")
-            .fetch_all(&self.pool)
+        self.signatures_of(None).await
+    }
+
+    /// The signatures of one patient, in the same order (a keyed read).
+    pub async fn patient_signatures(&self, patient_id: &str) -> Result<Vec<Signature>> {
+        self.signatures_of(Some(patient_id)).await
+    }
+
+    async fn signatures_of(&self, patient_id: Option<&str>) -> Result<Vec<Signature>> {
+        self.rows("SELECT * FROM signatures", "ORDER BY signature_id", patient_id)
             .await?
             .iter()
             .map(|r| {

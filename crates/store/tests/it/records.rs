@@ -5,7 +5,8 @@ use crate::on_both;
 use cryoseed_core::Modality;
 use cryoseed_store::export::TrialDocument;
 use cryoseed_store::model::{
-    Adjudication, AdverseEventForm, Assessment, Deviation, FollowUp, Lesion, LesionRole, Plan, Procedure, ProcedureQa,
+    Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, FollowUp, Lesion, LesionRole,
+    Plan, Procedure, ProcedureQa, Screening, Signature,
 };
 use cryoseed_store::{Store, StoreError};
 use cryoseed_trial::TrialError;
@@ -22,6 +23,7 @@ on_both!(
     export_import_round_trip,
     endpoints_from_stored_records,
     queries_and_signatures,
+    per_patient_reads_match_the_whole_tables,
     compact_copy_depends_on_the_content_only
 );
 
@@ -421,6 +423,39 @@ async fn endpoints_from_stored_records(engine: &Engine) {
     let pfs =
         data.time_to_event.iter().find(|r| r.patient_id.as_str() == ids[1] && r.endpoint.code() == "PFS").unwrap();
     assert_eq!(pfs.date.to_string(), "2026-04-10", "{pfs:?}");
+}
+
+/// The keyed per-patient reads (used by the web service's patient screens) return exactly the
+/// patient's rows of the whole-table reads, in the same order; an unknown patient has none.
+async fn per_patient_reads_match_the_whole_tables(engine: &Engine) {
+    let store = engine.fresh(4).await;
+    let ids = small_trial(&store).await;
+    store.record_adverse_event(INV, &ae(&ids[0], "Fatigue", 1, "2026-03-01")).await.unwrap();
+    store.raise_query(DM, &ids[1], "adverse_event 1 grade", "Grade 1?").await.unwrap();
+    store.sign(INV, &ids[2], "complete").await.unwrap();
+    macro_rules! same {
+        ($all:ident, $one:ident, $key:expr) => {{
+            let all = store.$all().await.unwrap();
+            let mut seen = 0;
+            for id in ids.iter().map(String::as_str).chain(["SIM-9999"]) {
+                let expected: Vec<_> = all.iter().filter(|r| $key(r) == id).cloned().collect();
+                assert_eq!(store.$one(id).await.unwrap(), expected, "{} of {id}", stringify!($one));
+                seen += expected.len();
+            }
+            assert_eq!(seen, all.len(), "{}: every row belongs to one of the patients", stringify!($all));
+            assert!(seen > 0, "{}: the trial has some", stringify!($all));
+        }};
+    }
+    same!(screenings, patient_screenings, |r: &Screening| r.patient_id.clone());
+    same!(lesions, patient_lesions, |r: &Lesion| r.patient_id.clone());
+    same!(plans, patient_plans, |r: &Plan| r.patient_id.clone());
+    same!(procedures, patient_procedures, |r: &Procedure| r.patient_id.clone());
+    same!(assessments, patient_assessments, |r: &Assessment| r.patient_id.clone());
+    same!(adjudications, patient_adjudications, |r: &Adjudication| r.patient_id.clone());
+    same!(adverse_events, patient_adverse_events, |r: &AdverseEventRecord| r.form.patient_id.clone());
+    same!(deviations, patient_deviations, |r: &Deviation| r.patient_id.clone());
+    same!(queries, patient_queries, |r: &DataQuery| r.patient_id.clone());
+    same!(signatures, patient_signatures, |r: &Signature| r.patient_id.clone());
 }
 
 async fn queries_and_signatures(engine: &Engine) {
