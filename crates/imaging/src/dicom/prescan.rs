@@ -23,7 +23,7 @@
 //! dicom-rs, which then fails with its own error (no length was read, so nothing is reserved).
 //! It never refuses a well-formed file.
 
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 
@@ -203,22 +203,25 @@ impl Walker<'_> {
             return Err(Stop::Unparsed);
         }
         let tag = Tag(self.u16_at(at, encoding), self.u16_at(at + 2, encoding));
-        if tag.group() == 0xFFFE {
+        // Items and delimiters have no VR in any encoding; in explicit VR dicom-rs reads every
+        // group FFFE header that way.
+        if matches!(tag, ITEM | ITEM_END | SEQUENCE_END)
+            || (tag.group() == 0xFFFE && encoding != Encoding::ImplicitLittle)
+        {
             self.pos += 8;
             return Ok(Header { tag, vr: None, length: self.u32_at(at + 4, encoding), at });
         }
         if encoding == Encoding::ImplicitLittle {
             self.pos += 8;
-            // The VR dicom-rs decodes the value with: the dictionary's, the word-sized form of
-            // the context-dependent ones, UL for any group length (gggg,0000).
-            let vr = match StandardDataDictionary.by_tag(tag).map(|e| e.vr()) {
-                Some(VirtualVr::Exact(vr)) => Some(vr),
-                Some(VirtualVr::Xs) => Some(VR::US),
-                Some(_) => Some(VR::OW),
-                None if tag.element() == 0 => Some(VR::UL),
-                None => None,
+            // The VR dicom-rs decodes the value with (its implicit VR decoder): OW for pixel and
+            // overlay data, else the dictionary's (context-dependent ones relaxed to US / OW;
+            // group lengths (gggg,0000) are UL there), else UN.
+            let vr = if tag == Tag(0x7FE0, 0x0010) || (tag.group() >> 8 == 0x60 && tag.element() == 0x3000) {
+                VR::OW
+            } else {
+                StandardDataDictionary.by_tag(tag).map_or(VR::UN, |e| e.vr().relaxed())
             };
-            return Ok(Header { tag, vr, length: self.u32_at(at + 4, encoding), at });
+            return Ok(Header { tag, vr: Some(vr), length: self.u32_at(at + 4, encoding), at });
         }
         // As dicom-rs does, an unknown VR code is read as UN (reserved bytes, 32-bit length).
         let vr = VR::from_binary([self.bytes[at + 4], self.bytes[at + 5]]).unwrap_or(VR::UN);
@@ -527,6 +530,10 @@ mod tests {
         let mut group_length = vec![0x08, 0x00, 0x00, 0x00, 6, 0, 0, 0];
         group_length.extend_from_slice(&[0; 6]);
         assert!(check_bare(&group_length, Encoding::ImplicitLittle).unwrap_err().tag.starts_with("(0008,0000)"));
+        // The fourth finding: in implicit VR a (FFFE,0000) is a group length, not an item.
+        let mut ffe = vec![0x08, 0x00, 0x19, 0x00, 0, 0, 0, 0, 0xFE, 0xFF, 0x00, 0x00, 11, 0, 0, 0];
+        ffe.extend_from_slice(&[0; 11]);
+        assert!(check_bare(&ffe, Encoding::ImplicitLittle).unwrap_err().message.contains("4-byte values (VR UL)"));
         let fine = explicit(0x0028, 0x0010, "US", &[0, 2]);
         assert_eq!(check_bare(&fine, Encoding::ExplicitLittle), Ok(()));
     }
