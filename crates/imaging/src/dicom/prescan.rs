@@ -70,9 +70,22 @@ type Walk = Result<(), Stop>;
 /// Checks a Part 10 file (`bytes` from the start of the 128-byte preamble).
 pub(crate) fn check_part10(bytes: &[u8]) -> Result<(), Fault> {
     let mut w = Walker { bytes, pos: 132 };
-    // The file meta group: explicit VR little endian, group 0002.
+    // The file meta group, read as dicom-rs reads it: explicit VR little endian, (0002,0000) of
+    // 4 bytes first, then elements of any group until its group length is used up; the data set
+    // starts right after (wherever the elements themselves say the group ends).
     let mut transfer_syntax = None;
-    while w.remaining() >= 8 && w.peek_group(Encoding::ExplicitLittle) == Some(0x0002) {
+    let group_length = match w.header(Encoding::ExplicitLittle) {
+        Ok(h) if h.tag == Tag(0x0002, 0x0000) && h.length == 4 && w.remaining() >= 4 => {
+            let value = w.u32_at(w.pos, Encoding::ExplicitLittle);
+            w.pos += 4;
+            value as usize
+        }
+        // dicom-rs refuses the file without reading further.
+        _ => return Ok(()),
+    };
+    let mut consumed = 0usize;
+    while consumed < group_length {
+        let at = w.pos;
         let header = match w.header(Encoding::ExplicitLittle) {
             Ok(h) => h,
             Err(stop) => return finish(Err(stop)),
@@ -89,6 +102,7 @@ pub(crate) fn check_part10(bytes: &[u8]) -> Result<(), Fault> {
             transfer_syntax = Some(uid);
         }
         w.pos += header.length as usize;
+        consumed += w.pos - at;
     }
     let encoding = match transfer_syntax.as_deref() {
         Some(DEFLATED) => {
@@ -394,16 +408,25 @@ mod tests {
         b
     }
 
-    fn part10(transfer_syntax: &str, data_set: &[u8]) -> Vec<u8> {
+    /// A Part 10 file: preamble, DICM, (0002,0000) = the length of `meta_extra` plus the
+    /// transfer syntax element, those elements, then `data_set`.
+    fn part10_with(transfer_syntax: &str, meta_extra: &[u8], data_set: &[u8]) -> Vec<u8> {
         let mut b = vec![0u8; 128];
         b.extend_from_slice(b"DICM");
         let mut uid = transfer_syntax.as_bytes().to_vec();
         if uid.len() % 2 == 1 {
             uid.push(0);
         }
-        b.extend(explicit(0x0002, 0x0010, "UI", &uid));
+        let mut meta = explicit(0x0002, 0x0010, "UI", &uid);
+        meta.extend_from_slice(meta_extra);
+        b.extend(explicit(0x0002, 0x0000, "UL", &(meta.len() as u32).to_le_bytes()));
+        b.extend(meta);
         b.extend_from_slice(data_set);
         b
+    }
+
+    fn part10(transfer_syntax: &str, data_set: &[u8]) -> Vec<u8> {
+        part10_with(transfer_syntax, &[], data_set)
     }
 
     #[test]
@@ -458,6 +481,23 @@ mod tests {
             shallow = explicit(0x3006, 0x0020, "SQ", &item(&shallow));
         }
         assert_eq!(check_bare(&shallow, Encoding::ExplicitLittle), Ok(()));
+    }
+
+    #[test]
+    fn the_data_set_starts_where_the_meta_group_length_says() {
+        // The fifth finding: the meta group length counts 12 more bytes than the meta elements
+        // (here a zero header, read as a UN of length 0); dicom-rs reads them as meta and starts
+        // the data set after them, where a group length lies about its size.
+        let mut data_set = vec![0x08, 0x00, 0x00, 0x00];
+        data_set.extend_from_slice(&0x4000_0000u32.to_le_bytes());
+        let file = part10_with("1.2.840.10008.1.2", &[0; 12], &data_set);
+        let fault = check_part10(&file).unwrap_err();
+        assert!(fault.tag.starts_with("(0008,0000)"), "{fault:?}");
+        // Without (0002,0000) first, dicom-rs refuses the file before reading on.
+        let mut bare = vec![0u8; 128];
+        bare.extend_from_slice(b"DICM");
+        bare.extend(explicit(0x0002, 0x0010, "UI", b"1.2.840.10008.1.2\0"));
+        assert_eq!(check_part10(&bare), Ok(()));
     }
 
     #[test]

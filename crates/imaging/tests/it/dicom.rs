@@ -307,6 +307,7 @@ fn a_declared_length_past_the_end_of_the_file_is_refused_before_reading() {
         ("oom-item-outside-sequence.dcm", "outside the sequence or item it belongs to"),
         ("oom-binary-value-out-of-step.dcm", "not a whole number of 4-byte values"),
         ("oom-implicit-group-length-of-fffe.dcm", "not a whole number of 4-byte values"),
+        ("oom-meta-group-length.dcm", "bytes of the file remain"),
     ] {
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(finding);
         let dir = tempfile::tempdir().unwrap();
