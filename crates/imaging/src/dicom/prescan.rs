@@ -206,10 +206,6 @@ impl Walker<'_> {
         if encoding == Encoding::ExplicitBig { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
     }
 
-    fn peek_group(&self, encoding: Encoding) -> Option<u16> {
-        (self.remaining() >= 2).then(|| self.u16_at(self.pos, encoding))
-    }
-
     /// Reads a header at the current position and moves past it.
     fn header(&mut self, encoding: Encoding) -> Result<Header, Stop> {
         let at = self.pos;
