@@ -126,18 +126,21 @@ fn report_numbers_equal_the_stats_cli_on_the_exported_analysis_datasets() {
         |_, _| true,
         &[("experimental", &|h, r| if cell(h, r, "arm") == "experimental" { "1".into() } else { "0".into() })],
     );
-    let cox = run_json(&[
-        "stats",
-        "cox",
-        "--input",
-        cox_in.to_str().unwrap(),
-        "--time",
-        "time_days",
-        "--event",
-        "status",
-        "--covariates",
-        "experimental",
-    ]);
+    let arm_cox = |input: &Path| {
+        run_json(&[
+            "stats",
+            "cox",
+            "--input",
+            input.to_str().unwrap(),
+            "--time",
+            "time_days",
+            "--event",
+            "status",
+            "--covariates",
+            "experimental",
+        ])
+    };
+    let cox = arm_cox(&cox_in);
     let c = &cox["coefficients"][0];
     assert_eq!(f(&ours["cox_hr"]), f(&c["hr"]), "{cox}");
     // The forest plot's subgroups: all patients is the main fit; every other estimable subgroup
@@ -165,18 +168,7 @@ fn report_numbers_equal_the_stats_cli_on_the_exported_analysis_datasets() {
         }
         let sub_in = dir.path().join(format!("lpfs_cox_subgroup_{k}.csv"));
         derive_csv(&cox_in, &sub_in, |h, r| ids.contains(&cell(h, r, "patient_id")), &[]);
-        let sub = run_json(&[
-            "stats",
-            "cox",
-            "--input",
-            sub_in.to_str().unwrap(),
-            "--time",
-            "time_days",
-            "--event",
-            "status",
-            "--covariates",
-            "experimental",
-        ]);
+        let sub = arm_cox(&sub_in);
         let sc = &sub["coefficients"][0];
         assert_eq!(f(&g["hr"]), f(&sc["hr"]), "{name}: {sub}");
         assert_eq!(g["hr_ci"][0].as_f64(), sc["hr_ci"][0].as_f64(), "{name}: {sub}");
