@@ -609,17 +609,7 @@ pub async fn store_plan(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Vec<PlanSummary>>)> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the plan as application/json",
-        ));
-    }
+    crate::forms::require_json(&headers, "send the plan as application/json")?;
     let patient = visible_patient(&state.store, &current, &patient_id).await?;
     let document: Value = crate::forms::parse(&body)?;
     let allocation = state.store.allocation(&patient_id).await?;
