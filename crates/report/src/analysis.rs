@@ -761,8 +761,20 @@ fn consort(input: &TrialInput<'_>) -> Consort {
 
 fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
     let doc = input.doc;
-    let arm_of = |id: &str| input.allocation(id).map(|a| a.arm);
-    let n_arm = |arm: Arm| input.datasets.patients.iter().filter(|r| r.arm == arm).count();
+    // Safety population: randomized patients who received any protocol therapy, by arm; the
+    // denominators of every percentage below. Events of untreated patients are not counted.
+    let safety: BTreeMap<&str, Arm> = input
+        .datasets
+        .patients
+        .iter()
+        .filter(|r| input.first_treatment(r.patient_id.as_str()).is_some())
+        .map(|r| (r.patient_id.as_str(), r.arm))
+        .collect();
+    let arm_of = |id: &str| safety.get(id).copied();
+    let n_arm = |arm: Arm| safety.values().filter(|a| **a == arm).count();
+    let randomized = |arm: Arm| input.datasets.patients.iter().filter(|r| r.arm == arm).count();
+    let share =
+        |k: usize, n: usize| if n == 0 { "–".to_owned() } else { format!("{k} ({})", pct(k as f64 / n as f64)) };
     // Worst grade per patient per term.
     let mut worst: BTreeMap<(String, String, String), u8> = BTreeMap::new();
     for a in &doc.adverse_events {
@@ -776,21 +788,29 @@ fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
         let arm = usize::from(who.starts_with("experimental"));
         table.entry((soc.clone(), term.clone())).or_default()[arm][usize::from(*g) - 1] += 1;
     }
+    // Columns per arm: any grade n (%), G1…G5 counts, G≥3 n (%). `table` is indexed
+    // [control, experimental]; ARMS gives the printed order.
+    let index = |arm: Arm| usize::from(arm == Arm::Experimental);
     let headers: Vec<String> = ["system organ class", "CTCAE term"]
         .iter()
         .map(|s| (*s).to_owned())
-        .chain(ARMS.iter().flat_map(|a| (1..=5).map(move |g| format!("{} G{g}", label(*a)))))
-        .chain(ARMS.iter().map(|a| format!("{} G≥3", label(*a))))
+        .chain(ARMS.iter().flat_map(|a| {
+            let n = n_arm(*a);
+            std::iter::once(format!("{} any grade, n (%) of {n}", label(*a)))
+                .chain((1..=5).map(move |g| format!("{} G{g}", label(*a))))
+                .chain(std::iter::once(format!("{} G≥3, n (%) of {n}", label(*a))))
+        }))
         .collect();
     let rows: Vec<(Vec<String>, Mark)> = table
         .iter()
         .map(|((soc, term), counts)| {
             let mut cells = vec![soc.clone(), term.clone()];
-            for c in counts {
+            for arm in ARMS {
+                let c = &counts[index(arm)];
+                let n = n_arm(arm);
+                cells.push(share(c.iter().sum(), n));
                 cells.extend(c.iter().map(ToString::to_string));
-            }
-            for c in counts {
-                cells.push(c[2..].iter().sum::<usize>().to_string());
+                cells.push(share(c[2..].iter().sum(), n));
             }
             let mark = if counts.iter().any(|c| c[2..].iter().sum::<usize>() > 0) { Mark::Warn } else { Mark::Plain };
             (cells, mark)
@@ -798,9 +818,13 @@ fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
         .collect();
     let mut blocks = vec![
         Block::Paragraph(format!(
-            "Patients with each CTCAE v5.0 term by worst grade and arm (experimental n = {}, control n = {}); a patient counts once per term at the worst grade.",
+            "Safety population: randomized patients who received any protocol therapy, analysed by arm \
+             (experimental {} of {} randomized, control {} of {}); percentages are of these denominators. \
+             Each CTCAE v5.0 term counts a patient once, at the worst grade.",
             n_arm(Arm::Experimental),
-            n_arm(Arm::Control)
+            randomized(Arm::Experimental),
+            n_arm(Arm::Control),
+            randomized(Arm::Control)
         )),
         Block::Table { caption: Some("Adverse events by term, grade and arm".into()), headers, rows },
     ];
@@ -817,7 +841,7 @@ fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
                     .len()
             };
             let n = n_arm(arm);
-            let frac = |k: usize| if n == 0 { "–".to_owned() } else { format!("{k} ({})", pct(k as f64 / n as f64)) };
+            let frac = |k: usize| share(k, n);
             (
                 vec![
                     label(arm),
@@ -833,7 +857,7 @@ fn safety_sections(input: &TrialInput<'_>) -> Vec<Block> {
         .collect();
     blocks.push(Block::Table {
         caption: Some("Patients with at least one event".into()),
-        headers: ["arm", "patients", "any AE", "grade ≥ 3", "serious", "grade 5"]
+        headers: ["arm", "safety population", "any AE", "grade ≥ 3", "serious", "grade 5"]
             .iter()
             .map(|s| (*s).to_owned())
             .collect(),

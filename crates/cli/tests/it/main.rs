@@ -157,6 +157,16 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// The patient ids of an endpoints `patients.csv` (first column).
+fn doc_patients(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().trim_matches('"').to_owned())
+        .collect()
+}
+
 #[test]
 fn demo_runs_the_trial_into_a_database_byte_for_byte_per_seed() {
     let dir = tempfile::tempdir().unwrap();
@@ -210,7 +220,26 @@ fn demo_runs_the_trial_into_a_database_byte_for_byte_per_seed() {
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
-    assert!(stderr(&a).contains("demo: planned 3/3"), "progress lines go to stderr: {}", stderr(&a));
+    // Progress goes to stderr: off a terminal, one line per tenth of each stage.
+    let progress = stderr(&a);
+    for needle in ["demo: screening at 3 centres", "demo: planning (real planner, 4 mm grid) 3/3 (100 %)", "records"] {
+        assert!(progress.contains(needle), "{needle} missing from the progress lines:\n{progress}");
+    }
+
+    // Each planned patient has the planner's record and plan report, linked from an index.
+    let index = std::fs::read_to_string(dir.path().join("a/plans/index.html")).unwrap();
+    let patients: Vec<String> = doc_patients(&dir.path().join("a/endpoints/patients.csv"));
+    assert_eq!(patients.len(), 3);
+    for id in &patients {
+        assert!(index.contains(&format!("href=\"{id}/report.html\"")), "{id} not linked from plans/index.html");
+        let plan: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join(format!("a/plans/{id}/plan.json"))).unwrap())
+                .unwrap();
+        assert_eq!(plan["format"], "cryoseed-plan");
+        assert_eq!(plan["inputs"]["patient_id"], id.as_str());
+        let report = std::fs::read_to_string(dir.path().join(format!("a/plans/{id}/report.html"))).unwrap();
+        assert!(report.contains(id.as_str()) && report.contains("<svg"), "{id}'s plan report lacks its pictures");
+    }
     let doc: serde_json::Value = serde_json::from_slice(&b.stdout).unwrap();
     assert_eq!(
         doc,

@@ -551,6 +551,52 @@ fn analysis_report_is_deterministic_and_names_its_provenance_in_every_section() 
     assert!((-1.0..=1.0).contains(&k), "{k}");
 }
 
+/// The safety tables count patients of the safety population (randomized and treated), by arm,
+/// once per term at the worst grade, with those denominators — recounted here from the stored
+/// records.
+#[test]
+fn safety_tables_use_the_treated_patients_of_each_arm_as_denominators() {
+    use cryoseed_core::Arm;
+    use std::collections::BTreeMap;
+    let t = trial();
+    let (html, _) = analysis_html(&t.input(), "test");
+    let treated = |id: &str| t.doc.procedures.iter().any(|p| p.patient_id == id && !p.is_reintervention);
+    let arm_of: BTreeMap<&str, Arm> = t
+        .datasets
+        .patients
+        .iter()
+        .filter(|r| treated(r.patient_id.as_str()))
+        .map(|r| (r.patient_id.as_str(), r.arm))
+        .collect();
+    let n = |arm: Arm| arm_of.values().filter(|a| **a == arm).count();
+    let randomized = |arm: Arm| t.datasets.patients.iter().filter(|r| r.arm == arm).count();
+    assert!(n(Arm::Experimental) > 0 && n(Arm::Control) > 0);
+    assert!(arm_of.len() < t.datasets.patients.len(), "the fixture has a randomized, untreated patient");
+    let sentence = format!(
+        "experimental {} of {} randomized, control {} of {}",
+        n(Arm::Experimental),
+        randomized(Arm::Experimental),
+        n(Arm::Control),
+        randomized(Arm::Control)
+    );
+    assert!(html.contains(&sentence), "{sentence}");
+    // The most frequent term: patients with it per arm, as "k (p %)" of the arm's safety population.
+    let mut patients: BTreeMap<(&str, Arm), std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for a in &t.doc.adverse_events {
+        if let Some(arm) = arm_of.get(a.form.patient_id.as_str()) {
+            patients.entry((a.form.term.as_str(), *arm)).or_default().insert(a.form.patient_id.as_str());
+        }
+    }
+    let ((term, _), _) = patients.iter().max_by_key(|(k, v)| (v.len(), std::cmp::Reverse(k.0))).unwrap();
+    let row_start = html.find(&format!("<td>{term}</td>")).expect("the term's row");
+    let row = &html[row_start..row_start + html[row_start..].find("</tr>").unwrap()];
+    for arm in [Arm::Control, Arm::Experimental] {
+        let k = patients.get(&(*term, arm)).map_or(0, |s| s.len());
+        let cell = format!("<td>{k} ({:.1} %)</td>", 100.0 * k as f64 / n(arm) as f64);
+        assert!(row.contains(&cell), "{term}, {arm}: {cell} not in {row}");
+    }
+}
+
 #[test]
 fn report_numbers_equal_the_stats_functions_on_the_analysis_datasets() {
     use cryoseed_stats as st;

@@ -148,8 +148,7 @@ struct AuditSummary {
 }
 
 fn progress(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr().lock(), "demo: {line}");
+    output::note("demo", line);
 }
 
 /// The course simulator's input for randomized patient `k`.
@@ -206,14 +205,15 @@ fn check_out(args: &Args) -> anyhow::Result<()> {
 /// Writes the demo's files into `dir` (a fresh staging directory).
 fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc> {
     let seed = args.seed;
-    let population = synth::population(args.patients as usize, seed, args.spacing_mm, protocol, &progress)?;
+    let population = synth::population(args.patients as usize, seed, args.spacing_mm, protocol)?;
     progress(&format!(
         "{} of {} candidates randomized; planning each with the real planner on a {} mm grid",
         population.randomized.len(),
         population.candidates.len(),
         args.spacing_mm
     ));
-    let plans = planning::plan_all(&population, seed, args.spacing_mm, protocol, &progress)?;
+    let plans = planning::plan_all(&population, seed, args.spacing_mm, protocol)?;
+    let plan_files = write_plans(&dir.join("plans"), &population, &plans, protocol)?;
     let config = CourseConfig::default();
     let courses: Vec<_> = (0..population.randomized.len())
         .map(|k| simulate_course(&course_patient(&population, &plans, k), &config, seed))
@@ -225,8 +225,7 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
     let work_path = dir.join("trial.work.db");
     let url = format!("sqlite://{}?mode=rwc", work_path.display());
     let (counts, data, audit) = crate::commands::block_on(async {
-        let (store, counts) =
-            records::write_trial(&url, &population, &plans, &courses, seed, protocol, &progress).await?;
+        let (store, counts) = records::write_trial(&url, &population, &plans, &courses, seed, protocol).await?;
         let data = crate::commands::analysis::load(&store, protocol).await?;
         let audit = store.verify_audit().await?;
         store.checkpoint().await?;
@@ -253,6 +252,7 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
     let endpoints_dir = dir.join("endpoints");
     std::fs::create_dir_all(&endpoints_dir)?;
     let mut files = vec!["trial.db".to_owned()];
+    files.extend(plan_files);
     for (name, text) in crate::commands::endpoints::csv_files(datasets)? {
         std::fs::write(endpoints_dir.join(name), text)?;
         files.push(format!("endpoints/{name}"));
@@ -274,6 +274,66 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
     json.push('\n');
     std::fs::write(dir.join("demo.json"), json)?;
     Ok(doc)
+}
+
+/// Writes each randomized patient's plan as `cryoseed plan` would (`PATIENT/plan.json` and the
+/// plan report `PATIENT/report.html`) and an index page; returns the files, relative to the
+/// demo's output directory.
+fn write_plans(
+    dir: &Path,
+    population: &synth::Population,
+    plans: &[planning::PatientPlanSummary],
+    protocol: &Protocol,
+) -> anyhow::Result<Vec<String>> {
+    use cryoseed_report::svg::escape;
+    std::fs::create_dir_all(dir)?;
+    let mut files = Vec::new();
+    let mut rows = String::new();
+    for (r, plan) in population.randomized.iter().zip(plans) {
+        let candidate = &population.candidates[r.candidate];
+        let id = candidate.record.patient_id.as_str();
+        let patient_dir = dir.join(id);
+        std::fs::create_dir_all(&patient_dir)?;
+        std::fs::write(patient_dir.join("plan.json"), &plan.plan_json)?;
+        std::fs::write(patient_dir.join("report.html"), &plan.report_html)?;
+        files.extend([format!("plans/{id}/plan.json"), format!("plans/{id}/report.html")]);
+        let arm = match r.arm {
+            Arm::Experimental => "experimental".to_owned(),
+            Arm::Control => {
+                format!("control ({})", if r.control == cryoseed_core::Modality::Seeds { "seeds" } else { "cryo" })
+            }
+        };
+        let decisions: Vec<String> = plan
+            .lesions
+            .iter()
+            .map(|l| format!("{}: {}", l.lesion_id, format!("{:?}", l.decision).to_lowercase()))
+            .collect();
+        let _ = writeln!(
+            rows,
+            "<tr{}><td><a href=\"{id}/report.html\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if plan.all_pass { "" } else { " class=\"fail\"" },
+            escape(candidate.record.site_id.as_str()),
+            escape(&arm),
+            escape(&decisions.join("; ")),
+            if plan.all_pass { "yes" } else { "no (see the report)" },
+        );
+    }
+    let index = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Treatment plans</title>\n\
+         <style>body{{font-family:DejaVu Sans,Arial,Helvetica,sans-serif;margin:24px;color:#111}}\
+         table{{border-collapse:collapse;font-size:13px}}th,td{{border:1px solid #bbb;padding:3px 8px;text-align:left}}\
+         th{{background:#eee}}tr.fail td{{background:#fde0e0}}</style>\n</head>\n<body>\n<h1>Treatment plans</h1>\n\
+         <p>Every randomized patient planned with the real planner (protocol {} {}, software {}). Each report shows \
+         the allocation with its reasons, DVHs, slices with structures, zones, isodose lines and isotherms, and every \
+         constraint verdict.</p>\n<table>\n<tr><th>patient</th><th>site</th><th>arm</th><th>lesions</th>\
+         <th>every constraint met</th></tr>\n{rows}</table>\n</body>\n</html>\n",
+        escape(&protocol.protocol.name),
+        escape(&protocol.protocol.version),
+        cryoseed_core::SOFTWARE_VERSION,
+    );
+    std::fs::write(dir.join("index.html"), index)?;
+    files.push("plans/index.html".to_owned());
+    Ok(files)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -552,8 +612,18 @@ fn summary(doc: &DemoDoc, protocol: &Protocol, out: &Path) -> String {
         &a.head_hash[..a.head_hash.len().min(12)]
     );
     let _ = writeln!(s, "\nWritten to {}:", out.display());
-    for file in &doc.files {
+    let per_patient = |f: &&String| f.starts_with("plans/") && f.as_str() != "plans/index.html";
+    for file in doc.files.iter().filter(|f| !per_patient(f)) {
         let _ = writeln!(s, "  {file}");
+    }
+    let plan_files = doc.files.iter().filter(per_patient).count();
+    if plan_files > 0 {
+        let _ = writeln!(
+            s,
+            "  plans/PATIENT/plan.json and plans/PATIENT/report.html for each of the {} planned patients \
+             (open plans/index.html)",
+            plan_files / 2
+        );
     }
     let db = format!("sqlite://{}", out.join("trial.db").display());
     let _ = writeln!(s, "\nTry:\n  cryoseed audit verify --db {db}");

@@ -4,6 +4,7 @@
 //! change them.
 
 use super::synth::{Population, phantom_config, phantom_seed};
+use crate::output::Progress;
 use anyhow::Context;
 use cryoseed_anatomy::Case;
 use cryoseed_core::protocol::Protocol;
@@ -12,7 +13,6 @@ use cryoseed_plan::{AllocationDecision, ArmPlan, PlanRequest, PlannerSettings, p
 use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// What the plan gives one target lesion.
 #[derive(Clone, Debug)]
@@ -59,6 +59,11 @@ pub struct PatientPlanSummary {
     pub lesions: Vec<LesionPlan>,
     /// Whether every constraint of the plan holds.
     pub all_pass: bool,
+    /// The planner's record (`plan.json`, pretty JSON), as `cryoseed plan` writes it.
+    pub plan_json: String,
+    /// The plan report (`report.html`: allocation, DVHs, slices, verdicts), as `cryoseed plan`
+    /// writes it.
+    pub report_html: String,
 }
 
 /// Annealing moves of the first seed-optimization round in the demo (the planner's default is
@@ -146,7 +151,15 @@ fn plan_one(
             document: serde_json::to_string(&document)?,
         });
     }
-    Ok(PatientPlanSummary { plan_sha256, lesions, all_pass: record.evaluation.all_pass })
+    let mut plan_json = serde_json::to_string_pretty(record)?;
+    plan_json.push('\n');
+    Ok(PatientPlanSummary {
+        plan_sha256,
+        lesions,
+        all_pass: record.evaluation.all_pass,
+        plan_json,
+        report_html: cryoseed_report::plan_report(&case, &plan, protocol),
+    })
 }
 
 /// Plans every randomized patient (rayon across patients), in randomization order.
@@ -155,18 +168,18 @@ pub fn plan_all(
     seed: u64,
     spacing_mm: f64,
     protocol: &Protocol,
-    progress: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<Vec<PatientPlanSummary>> {
     let total = population.randomized.len();
-    let done = AtomicUsize::new(0);
-    (0..total)
+    let bar = Progress::new("demo", format!("planning (real planner, {spacing_mm} mm grid)"), total);
+    let plans = (0..total)
         .into_par_iter()
         .map(|k| {
             let plan = plan_one(population, k, seed, spacing_mm, protocol)?;
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             let id = &population.candidates[population.randomized[k].candidate].record.patient_id;
-            progress(&format!("planned {n}/{total} ({id})"));
+            bar.step(id.as_str());
             Ok(plan)
         })
-        .collect()
+        .collect();
+    bar.finish();
+    plans
 }

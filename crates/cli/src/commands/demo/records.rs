@@ -13,6 +13,7 @@
 
 use super::planning::PatientPlanSummary;
 use super::synth::{Population, SITES, accrual_start, per_stratum};
+use crate::output::Progress;
 use anyhow::{Context, bail};
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::{Modality, SiteId};
@@ -201,7 +202,6 @@ pub async fn write_trial(
     courses: &[Course],
     seed: u64,
     protocol: &Protocol,
-    progress: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<(Store, WriteCounts)> {
     let clock = SimulatedClock::starting_on(accrual_start().plus_days(-30));
     let store = Store::connect(url)
@@ -232,11 +232,9 @@ pub async fn write_trial(
 
     let mut counts = WriteCounts::default();
     let events = events(population, plans, courses);
-    let total = events.len();
-    for (n, event) in events.iter().enumerate() {
-        if (n + 1) % 1000 == 0 {
-            progress(&format!("recorded {}/{total} trial events (simulated date {})", n + 1, event.date));
-        }
+    let bar = Progress::new("demo", "entering the trial's records (simulated clock)", events.len());
+    for event in &events {
+        bar.step(&format!("simulated date {}", event.date));
         clock.advance_to(event.date);
         let candidate = &population.candidates[event.candidate];
         let patient_id = candidate.record.patient_id.to_string();
@@ -364,6 +362,7 @@ pub async fn write_trial(
             }
         }
     }
+    bar.finish();
 
     // Data cutoff: the adjudicator resolves every discordant patient.
     clock.advance_to(population.cutoff);

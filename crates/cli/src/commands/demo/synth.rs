@@ -3,6 +3,7 @@
 //! scenario matching its bulky lesion, and the concealed randomization of the eligible ones in
 //! order of their randomization date (the same list and order the store replays).
 
+use crate::output::Progress;
 use anyhow::Context;
 use cryoseed_anatomy::lesion_features;
 use cryoseed_core::patient::{DeclaredLesion, ScreeningRecord};
@@ -142,19 +143,14 @@ fn cohort_size(target: usize) -> usize {
         .expect("some cohort size reaches any target")
 }
 
-/// Draws, measures, screens and randomizes the population. `progress` receives one line per
-/// stage.
-pub fn population(
-    target: usize,
-    seed: u64,
-    spacing_mm: f64,
-    protocol: &Protocol,
-    progress: &(dyn Fn(&str) + Sync),
-) -> anyhow::Result<Population> {
+/// Draws, measures, screens and randomizes the population, with a progress bar over the
+/// candidates.
+pub fn population(target: usize, seed: u64, spacing_mm: f64, protocol: &Protocol) -> anyhow::Result<Population> {
     let size = cohort_size(target);
     let cohort =
         cohort_with_profiles(&CohortConfig { patients: size, sites: SITES.len(), ..CohortConfig::default() }, seed);
-    progress(&format!("screening {size} candidates at {} centres: measuring their lesions on phantoms", SITES.len()));
+    let bar =
+        Progress::new("demo", format!("screening at {} centres (lesions measured on phantoms)", SITES.len()), size);
     let dates = accrual(size, ACCRUAL_DAYS, seed);
     let start = accrual_start();
     let candidates = cohort
@@ -170,6 +166,7 @@ pub fn population(
                 record.metastatic_lesion_count = Some(record.lesions.len() as u32 + undeclared);
             }
             let assessment = assess(&record, protocol);
+            bar.step(record.patient_id.as_str());
             let screened_on = start.plus_days(dates[index].screening_day);
             Ok(Candidate {
                 record,
@@ -180,6 +177,7 @@ pub fn population(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    bar.finish();
 
     // Randomize the eligible candidates by date until the target is reached.
     let mut order: Vec<usize> =
