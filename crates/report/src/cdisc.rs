@@ -18,7 +18,9 @@
 //!   has RS records with `RSEVAL "ADJUDICATOR"`, `RSEVALID "ADJUDICATOR"`: the responses the
 //!   adjudicator accepted.
 //! - Not collected by the eCRF and therefore absent: sex (DM `SEX` is `U`, CDISC codelist SEX
-//!   C66731), race, ethnicity, country, birth date. Age is the age at screening.
+//!   C66731), race, ethnicity, birth date. Age is the age at screening. DM `COUNTRY` is the
+//!   patient's centre's country as the administrator recorded it (ISO 3166-1 alpha-3), empty for a
+//!   centre whose country was never recorded.
 
 use crate::dataset::{Cell, Spec, Table, num, text};
 use crate::trial_input::{TrialInput, sas_date};
@@ -177,9 +179,11 @@ fn dm(input: &TrialInput<'_>) -> Table {
             text("ACTARM", "Description of Actual Arm"),
             text("ARMNRS", "Reason Arm and/or Actual Arm is Null")
                 .coded("ARMNULRS (C142179): SCREEN FAILURE, NOT ASSIGNED, ASSIGNED, NOT TREATED"),
+            text("COUNTRY", "Country").coded("ISO 3166-1 alpha-3 (COUNTRY, C66786)"),
         ],
     );
     let study = input.study_id();
+    let country = |site_id: &str| input.doc.sites.iter().find(|s| s.site_id == site_id).and_then(|s| s.country.clone());
     for p in &input.doc.patients {
         let id = &p.patient_id;
         let alloc = input.allocation(id);
@@ -216,6 +220,7 @@ fn dm(input: &TrialInput<'_>) -> Table {
             actcd.into(),
             act.into(),
             nrs.into(),
+            country(p.site_id.as_str()).into(),
         ]);
     }
     sort_by_subject(&mut t);

@@ -98,7 +98,15 @@ pub async fn populate(
         [("SITE-01", "Centre 1 (Beijing)", Modality::Cryo), ("SITE-02", "Centre 2 (Shanghai)", Modality::Seeds)]
     {
         store
-            .add_site("admin", &Site { site_id: id.into(), name: name.into(), control_modality: Some(modality) })
+            .add_site(
+                "admin",
+                &Site {
+                    site_id: id.into(),
+                    name: name.into(),
+                    control_modality: Some(modality),
+                    country: Some("CHN".into()),
+                },
+            )
             .await?;
     }
     let mut users = Vec::new();

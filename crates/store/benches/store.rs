@@ -29,6 +29,7 @@ async fn prepare(url: &str, schema: Option<String>) -> (Store, Vec<String>) {
             site_id: format!("SITE-{i:02}"),
             name: format!("Centre {i}"),
             control_modality: Some(Modality::Cryo),
+            country: None,
         };
         store.add_site("admin", &site).await.unwrap();
     }

@@ -63,10 +63,11 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "trial_records", sql: include_str!("../migrations/0001_trial_records.sql") },
     Migration { version: 2, name: "auth", sql: include_str!("../migrations/0002_auth.sql") },
+    Migration { version: 3, name: "site_country", sql: include_str!("../migrations/0003_site_country.sql") },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Trial records in SQLite or PostgreSQL.
 ///
@@ -790,7 +791,8 @@ mod tests {
                 let store = Store::connect_with(&url, &options).await.unwrap();
                 store.init().await.unwrap();
                 store.bootstrap_admin("admin", "Admin").await.unwrap();
-                let site = Site { site_id: "SITE-01".into(), name: "Centre 1".into(), control_modality: None };
+                let site =
+                    Site { site_id: "SITE-01".into(), name: "Centre 1".into(), control_modality: None, country: None };
                 store.add_site("admin", &site).await.unwrap();
                 let inv = User { user_id: "inv".into(), name: "Inv".into(), role: Role::Investigator, site_id: None };
                 store.add_user("admin", &inv).await.unwrap();
@@ -914,7 +916,10 @@ mod tests {
             // A second store (another process) writes: the head moves.
             let elsewhere = Store::connect_with(&url, &options).await.unwrap();
             elsewhere
-                .add_site("admin", &Site { site_id: "SITE-02".into(), name: "Centre 2".into(), control_modality: None })
+                .add_site(
+                    "admin",
+                    &Site { site_id: "SITE-02".into(), name: "Centre 2".into(), control_modality: None, country: None },
+                )
                 .await
                 .unwrap();
             elsewhere.close().await;

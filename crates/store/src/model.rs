@@ -56,6 +56,10 @@ pub struct Site {
     pub name: String,
     /// The centre's declared control-arm local therapy; required before its first randomization.
     pub control_modality: Option<Modality>,
+    /// The centre's country, ISO 3166-1 alpha-3 (`CHN`); SDTM DM.COUNTRY of its patients.
+    /// Absent in trial documents exported before it was recorded.
+    #[serde(default)]
+    pub country: Option<String>,
 }
 
 /// A user.

@@ -108,6 +108,7 @@ fn site_row(row: &AnyRow) -> Result<Site> {
     let control: Option<String> = row.try_get("control_modality")?;
     Ok(Site {
         name: row.try_get("name")?,
+        country: row.try_get("country")?,
         control_modality: control
             .map(|m| parse_modality(&m).ok_or_else(|| corrupt("site", &site_id, format!("modality {m:?}"))))
             .transpose()?,
@@ -169,7 +170,7 @@ impl Store {
         let mut tx = self.write(actor).await?;
         tx.require(&[Role::Admin], "declare a site's control-arm modality")?;
         non_empty("site", "reason", reason)?;
-        let row = sqlx::query("SELECT site_id, name, control_modality FROM sites WHERE site_id = $1")
+        let row = sqlx::query("SELECT site_id, name, control_modality, country FROM sites WHERE site_id = $1")
             .bind(site_id.to_owned())
             .fetch_optional(&mut *tx.tx)
             .await?
@@ -577,7 +578,7 @@ impl Store {
 
     /// Every site, by id.
     pub async fn sites(&self) -> Result<Vec<Site>> {
-        sqlx::query("SELECT site_id, name, control_modality FROM sites ORDER BY site_id")
+        sqlx::query("SELECT site_id, name, control_modality, country FROM sites ORDER BY site_id")
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -937,10 +938,16 @@ pub(crate) async fn insert_site(tx: &mut WriteTx<'_>, site: &Site) -> Result<()>
     if tx.exists("SELECT 1 AS one FROM sites WHERE site_id = $1", &site.site_id).await? {
         return Err(StoreError::Duplicate { entity: "site", id: site.site_id.clone() });
     }
-    sqlx::query("INSERT INTO sites (site_id, name, control_modality, version) VALUES ($1, $2, $3, 1)")
+    if let Some(country) = &site.country
+        && !(country.len() == 3 && country.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(invalid("site", "country", format!("{country:?}: an ISO 3166-1 alpha-3 code such as CHN")));
+    }
+    sqlx::query("INSERT INTO sites (site_id, name, control_modality, country, version) VALUES ($1, $2, $3, $4, 1)")
         .bind(site.site_id.clone())
         .bind(site.name.clone())
         .bind(site.control_modality.map(|m| modality_str(m).to_owned()))
+        .bind(site.country.clone())
         .execute(&mut *tx.tx)
         .await?;
     tx.audit("create", "site", &site.site_id, None, None, Some(to_json(site)), None).await

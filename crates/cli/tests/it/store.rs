@@ -16,7 +16,12 @@ fn trial_json(dir: &std::path::Path) -> std::path::PathBuf {
         store.init().await.unwrap();
         store.bootstrap_admin("admin", "Admin").await.unwrap();
         for (i, m) in [(1, Modality::Cryo), (2, Modality::Seeds)] {
-            let site = Site { site_id: format!("SITE-{i:02}"), name: format!("Centre {i}"), control_modality: Some(m) };
+            let site = Site {
+                site_id: format!("SITE-{i:02}"),
+                name: format!("Centre {i}"),
+                control_modality: Some(m),
+                country: None,
+            };
             store.add_site("admin", &site).await.unwrap();
         }
         for (id, role) in [("inv1", Role::Investigator), ("stat1", Role::Statistician), ("dm1", Role::DataManager)] {

@@ -118,6 +118,7 @@ pub async fn populate(store: &Store, seed: u64) {
             site_id: format!("SITE-{i:02}"),
             name: format!("Centre hospital {i}"),
             control_modality: Some(modality),
+            country: Some("CHN".into()),
         };
         store.add_site(ADMIN, &site).await.unwrap();
     }

@@ -123,8 +123,9 @@ const SDTMIG: &[(&str, &str)] = &[
     ("TS", "STUDYID* DOMAIN* TSSEQ* TSGRPID TSPARMCD* TSPARM* TSVAL TSVALNF TSVALCD TSVCDREF TSVCDVER"),
 ];
 
-/// Required variables the eCRF does not collect (documented in `cdisc.rs`); ADSL.RACE likewise.
-const NOT_COLLECTED: &[&str] = &["DM.COUNTRY"];
+/// Required variables the eCRF does not collect (documented in `cdisc.rs`): none in SDTM;
+/// ADSL.RACE is not collected (race is absent from DM too).
+const NOT_COLLECTED: &[&str] = &[];
 
 /// ADaM variables: ADSL from ADaMIG v1.3 §3.2 (subject-level), ADTTE from the ADaM Basic Data
 /// Structure for Time-to-Event Analyses v1.0 §3, ADRS from the ADaMIG v1.3 BDS §3.3, ADAE from
@@ -217,6 +218,7 @@ fn sdtm_domains_have_the_implementation_guide_variables_and_recist_terminology()
         }
     }
     assert_eq!(distinct(dm, "SEX"), BTreeSet::from(["U".to_owned()]));
+    assert_eq!(distinct(dm, "COUNTRY"), BTreeSet::from(["CHN".to_owned()]), "the fixture's centres are in China");
     assert!(distinct(dm, "ARMNRS").contains("SCREEN FAILURE"));
     assert!(distinct(dm, "ARMNRS").contains("ASSIGNED, NOT TREATED"));
     // RECIST 1.1 controlled terminology (CDISC CT: TUTESTCD C96784, TRTESTCD C96779, ONCRSTCD C96782).

@@ -161,6 +161,7 @@ pub async fn setup(store: &Store, sites: usize, declare: bool) {
             site_id: format!("SITE-{i:02}"),
             name: format!("Centre {i}"),
             control_modality: declare.then_some(if i % 2 == 1 { Modality::Cryo } else { Modality::Seeds }),
+            country: Some("CHN".into()),
         };
         store.add_site(ADMIN, &site).await.unwrap();
     }

@@ -6,7 +6,7 @@ use cryoseed_core::Modality;
 use cryoseed_store::export::TrialDocument;
 use cryoseed_store::model::{
     Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, FollowUp, Lesion, LesionRole,
-    Plan, Procedure, ProcedureQa, Screening, Signature,
+    Plan, Procedure, ProcedureQa, Screening, Signature, Site,
 };
 use cryoseed_store::{Store, StoreError};
 use cryoseed_trial::TrialError;
@@ -180,6 +180,15 @@ async fn bad_input_is_refused_naming_the_field(engine: &Engine) {
     )
     .unwrap_err();
     assert!(err.to_string().contains("sites[0].name"), "{err}");
+    // A country that is not an ISO 3166-1 alpha-3 code.
+    let site = Site {
+        site_id: "SITE-09".into(),
+        name: "Centre 9".into(),
+        control_modality: None,
+        country: Some("China".into()),
+    };
+    let err = store.add_site(ADMIN, &site).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "country"), "{err}");
     // Nothing was written by any refused call.
     assert_eq!(row_counts(engine).await, before);
     assert!(store.verify_audit().await.unwrap().is_intact());

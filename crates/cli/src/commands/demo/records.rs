@@ -211,7 +211,17 @@ pub async fn write_trial(
     store.init().await?;
     store.bootstrap_admin(ADMIN, "Trial administrator (synthetic)").await?;
     for (site_id, name, modality) in SITES {
-        store.add_site(ADMIN, &Site { site_id: site_id.into(), name: name.into(), control_modality: None }).await?;
+        store
+            .add_site(
+                ADMIN,
+                &Site {
+                    site_id: site_id.into(),
+                    name: name.into(),
+                    control_modality: None,
+                    country: Some("CHN".into()),
+                },
+            )
+            .await?;
         store.set_control_modality(ADMIN, site_id, modality, "declared at site initiation (centre capability)").await?;
     }
     let mut users = vec![
