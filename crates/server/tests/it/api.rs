@@ -159,6 +159,19 @@ async fn data_entry_validates_and_saves_all_or_nothing(engine: &Engine) {
     // Malformed JSON: 400 in the same shape.
     let r = inv.send(Method::POST, "/api/screenings", Some("{".into()), "application/json").await;
     assert_eq!((r.status, r.code().as_str()), (StatusCode::BAD_REQUEST, "bad_json"));
+    // A body that is not JSON at all (a form post, plain text): 415 in the same shape.
+    let good = screening("P-NEW-1", "SITE-01").to_string();
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let r = inv.send(Method::POST, "/api/screenings", Some(good.clone()), content_type).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            "{content_type}: {}",
+            r.text
+        );
+        assert!(r.json()["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert_eq!(counts(&store).await, before, "nothing saved");
 
     // A good screening registers the patient with lesions and verdicts, in one transaction.
     let r = inv.post("/api/screenings", screening("P-NEW-1", "SITE-01")).await;
