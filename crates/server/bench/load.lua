@@ -6,6 +6,9 @@
 --   CRYOSEED_READER_COOKIE                   blinded reader (reader1)
 --   CRYOSEED_ADJ_COOKIE                      adjudicator (adj1)
 --   CRYOSEED_PATIENTS                        space-separated randomized SITE-01 patient ids
+--   CRYOSEED_THREAD_REQUESTS (optional)      stop each wrk thread after this many responses
+--                                            (a fixed request sequence, for comparing the
+--                                            service's CPU time per request between builds)
 --
 -- The mix (weights out of 100; every request is a real API call of the service):
 --   20  GET  /api/patients                           investigator's patient list
@@ -36,6 +39,8 @@ if #patients == 0 then
   error("CRYOSEED_PATIENTS names no patient")
 end
 
+local thread_limit = tonumber(os.getenv("CRYOSEED_THREAD_REQUESTS") or "")
+
 local terms = { "nausea", "pain", "fatigue", "pneumothorax", "fever", "hemorrhage", "cough", "rash" }
 local ae_terms = { "Nausea", "Fatigue", "Pain", "Fever", "Cough" }
 
@@ -53,6 +58,7 @@ statuses = {}
 writes_sent = 0
 writes_created = 0
 local rng_state
+local responses = 0
 
 function init(args)
   -- A fixed seed per thread: the same sequence of requests on every run.
@@ -60,10 +66,15 @@ function init(args)
   statuses = {}
 end
 
--- A small linear congruential generator (deterministic, independent of Lua's math.random).
+-- A small multiplicative congruential generator (Park and Miller's "minimal standard" with
+-- multiplier 48271; deterministic, independent of Lua's math.random). Lua numbers are doubles:
+-- every product stays below 2^53, so the arithmetic is exact. (An earlier version used
+-- multiplier 1103515245 modulo 2^31, whose products lost their low bits, so that nearly every
+-- patient pick fell on the first patient.) The high bits are used for the pick: the low bits of
+-- a congruential generator are its weakest.
 local function next_random(n)
-  rng_state = (rng_state * 1103515245 + 12345) % 2147483648
-  return (rng_state % n) + 1
+  rng_state = (rng_state * 48271) % 2147483647
+  return math.floor(rng_state / 2147483647 * n) + 1
 end
 
 local function pick(list)
@@ -115,6 +126,10 @@ function response(status, headers, body)
   statuses[key] = (statuses[key] or 0) + 1
   if status == 201 then
     writes_created = writes_created + 1
+  end
+  responses = responses + 1
+  if thread_limit and responses >= thread_limit then
+    wrk.thread:stop()
   end
 end
 

@@ -9,7 +9,11 @@
 #   crates/server/bench/run.sh [DURATION] [CONNECTIONS] [THREADS]
 # Defaults: 30s, 32 connections, 2 wrk threads. Needs wrk (Debian: apt-get install wrk) and curl.
 # CRYOSEED_BIN names the binary (default: $CARGO_TARGET_DIR or target, /release/cryoseed);
-# CRYOSEED_LOAD_PORT the port (default 18080).
+# CRYOSEED_LOAD_PORT the port (default 18080). CRYOSEED_LOAD_REQUESTS=N stops the run after about
+# N responses (each wrk thread stops after its share; wrk still waits out DURATION, so the
+# requests/s it prints then mean nothing): a fixed request sequence, for comparing builds by the
+# service's CPU time per request, which every run prints (user + system time of the service
+# process during the wrk run, from /proc).
 set -euo pipefail
 
 duration=${1:-30s}
@@ -80,12 +84,23 @@ count_ae() {
 }
 ae_before=$(count_ae)
 
+# CPU time (user + system, clock ticks) of the service process so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+
 echo "load test: $connections connections, $threads wrk threads, $duration, patients: $patients"
 echo "machine load before: $(uptime)"
 export CRYOSEED_INV_COOKIE="$inv_cookie" CRYOSEED_INV_CSRF="$inv_csrf" CRYOSEED_READER_COOKIE="$reader_cookie" \
   CRYOSEED_ADJ_COOKIE="$adj_cookie" CRYOSEED_PATIENTS="$patients"
+if [ -n "${CRYOSEED_LOAD_REQUESTS:-}" ]; then
+  export CRYOSEED_THREAD_REQUESTS=$(((CRYOSEED_LOAD_REQUESTS + threads - 1) / threads))
+fi
+ticks_before=$(cpu_ticks)
 wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s --latency -s "$here/load.lua" "$base" | tee "$work/wrk.out"
+ticks_after=$(cpu_ticks)
 echo "machine load after: $(uptime)"
+served=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$work/wrk.out")
+awk -v t="$((ticks_after - ticks_before))" -v hz="$(getconf CLK_TCK)" -v n="${served:-0}" 'BEGIN {
+  printf "service CPU time during the run: %.2f s user + system, %.2f ms per request (%d requests)\n", t / hz, (n > 0 ? 1000 * t / hz / n : 0), n }'
 
 ae_after=$(count_ae)
 created=$(sed -n 's/^RESULT .*writes_created=\([0-9]*\).*/\1/p' "$work/wrk.out")

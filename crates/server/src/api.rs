@@ -209,11 +209,11 @@ pub struct PatientSummary {
     pub locked: Option<bool>,
 }
 
-fn status_of(screening: Option<&Screening>, randomized: bool) -> &'static str {
+fn status_of(screening_status: Option<&str>, randomized: bool) -> &'static str {
     if randomized {
         return "randomized";
     }
-    match screening.map(|s| s.status.as_str()) {
+    match screening_status {
         Some("eligible") => "eligible",
         Some("ineligible") => "ineligible",
         Some("pending") => "pending",
@@ -225,19 +225,16 @@ fn status_of(screening: Option<&Screening>, randomized: bool) -> &'static str {
 pub async fn visible_patients(store: &Store, current: &Current) -> ApiResult<Vec<PatientSummary>> {
     let patients = store.patients().await?;
     let blinded = is_blinded(current.user.role);
-    let (screenings, randomized) = if blinded {
-        (Vec::new(), BTreeSet::new())
-    } else {
-        let randomized: BTreeSet<String> = store.allocations().await?.into_iter().map(|a| a.patient_id).collect();
-        (store.screenings().await?, randomized)
-    };
+    let statuses = if blinded { BTreeMap::new() } else { store.patient_statuses().await? };
     Ok(patients
         .into_iter()
         .filter(|p| sees_site(current, &p.site_id))
         .map(|p| {
-            let screening = screenings.iter().find(|s| s.patient_id == p.patient_id);
+            let status = statuses.get(&p.patient_id);
             PatientSummary {
-                status: (!blinded).then(|| status_of(screening, randomized.contains(&p.patient_id))),
+                status: (!blinded).then(|| {
+                    status_of(status.and_then(|s| s.screening.as_deref()), status.is_some_and(|s| s.randomized))
+                }),
                 locked: (!blinded).then_some(p.locked),
                 patient_id: p.patient_id,
                 site_id: p.site_id,
@@ -414,14 +411,14 @@ pub async fn patient(
     State(state): State<AppState>,
     Auth(current): Auth,
     Path(patient_id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let patient = visible_patient(&state.store, &current, &patient_id).await?;
-    let value = if is_blinded(current.user.role) {
-        serde_json::to_value(blinded_patient(&state.store, &current, patient).await?)
+    // Serialized straight to the body (no intermediate `Value`: a long record costs twice).
+    Ok(if is_blinded(current.user.role) {
+        Json(blinded_patient(&state.store, &current, patient).await?).into_response()
     } else {
-        serde_json::to_value(patient_record(&state.store, &current, patient).await?)
-    };
-    value.map(Json).map_err(|e| ApiError::internal(&e))
+        Json(patient_record(&state.store, &current, patient).await?).into_response()
+    })
 }
 
 // ---------------------------------------------------------------- screening, randomization

@@ -64,10 +64,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "trial_records", sql: include_str!("../migrations/0001_trial_records.sql") },
     Migration { version: 2, name: "auth", sql: include_str!("../migrations/0002_auth.sql") },
     Migration { version: 3, name: "site_country", sql: include_str!("../migrations/0003_site_country.sql") },
+    Migration { version: 4, name: "patient_indexes", sql: include_str!("../migrations/0004_patient_indexes.sql") },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Trial records in SQLite or PostgreSQL.
 ///

@@ -21,7 +21,9 @@
 //!   sign-in events and reads of unblinded data are audited ([`Store::record_view`]).
 //! - Portability: the `sqlx` `Any` driver with one portable SQL subset (TEXT, BIGINT, DOUBLE
 //!   PRECISION; `$n` placeholders; dates as `YYYY-MM-DD` text, instants as ISO-8601 UTC text);
-//!   the same test suite runs on both engines.
+//!   the same test suite runs on both engines. The one engine-specific spelling: long lists
+//!   (adverse events) are read as one JSON array built by the database (`json_group_array` /
+//!   `json_agg`), since the driver's cost per row, not the bytes, dominated reads under load.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), cryoseed_store::StoreError> {
@@ -52,3 +54,4 @@ pub use db::{Backend, ConnectOptions, SCHEMA_VERSION, SYSTEM_ACTOR, Store};
 pub use endpoints::PendingAdjudication;
 pub use error::{Result, StoreError};
 pub use randomization::ListSummary;
+pub use records::PatientStatus;

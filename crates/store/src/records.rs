@@ -1,6 +1,6 @@
 //! Writing and reading the trial's records; every write is audited in its own transaction.
 
-use crate::db::{SYSTEM_ACTOR, Store, WriteTx};
+use crate::db::{Backend, SYSTEM_ACTOR, Store, WriteTx};
 use crate::error::{Result, StoreError, invalid};
 use crate::model::{
     Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, FollowUp, Lesion, LesionRole,
@@ -16,6 +16,34 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row as _};
+use std::collections::BTreeMap;
+
+/// Where a patient stands, for the patient list ([`Store::patient_statuses`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientStatus {
+    /// The screening's status, once screened.
+    pub screening: Option<String>,
+    /// Whether the patient has an allocation.
+    pub randomized: bool,
+}
+
+/// An `adverse_events` row as [`Store::json_rows`] reads it.
+#[derive(serde::Deserialize)]
+struct AdverseEventRow {
+    ae_id: i64,
+    patient_id: String,
+    term: String,
+    grade: i64,
+    specification: Option<String>,
+    attributions: String,
+    serious: String,
+    onset: String,
+    resolution: Option<String>,
+    meddra_version: String,
+    meddra_code: String,
+    soc: String,
+    ctcae_version: String,
+}
 
 /// Parses a `YYYY-MM-DD` date, naming the field when it is impossible.
 pub(crate) fn date(entity: &'static str, field: &str, text: &str) -> Result<Date> {
@@ -653,6 +681,30 @@ impl Store {
             .collect()
     }
 
+    /// The screening status (`eligible`, `ineligible`, `pending`) of every screened patient,
+    /// and whether the patient is randomized: what the patient list shows, without reading
+    /// the criteria documents or the allocations.
+    pub async fn patient_statuses(&self) -> Result<BTreeMap<String, PatientStatus>> {
+        #[derive(serde::Deserialize)]
+        struct StatusRow {
+            patient_id: String,
+            status: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct AllocatedRow {
+            patient_id: String,
+        }
+        let mut statuses = BTreeMap::new();
+        for row in self.json_rows::<StatusRow>(&["patient_id", "status"], "screenings", "patient_id", None).await? {
+            statuses.insert(row.patient_id, PatientStatus { screening: Some(row.status), randomized: false });
+        }
+        for row in self.json_rows::<AllocatedRow>(&["patient_id"], "allocations", "patient_id", None).await? {
+            statuses.entry(row.patient_id).or_insert(PatientStatus { screening: None, randomized: false }).randomized =
+                true;
+        }
+        Ok(statuses)
+    }
+
     /// Every lesion, by patient and lesion id.
     pub async fn lesions(&self) -> Result<Vec<Lesion>> {
         self.lesions_of(None).await
@@ -814,35 +866,87 @@ impl Store {
     }
 
     async fn adverse_events_of(&self, patient_id: Option<&str>) -> Result<Vec<AdverseEventRecord>> {
-        self.rows("SELECT * FROM adverse_events", "ORDER BY ae_id", patient_id)
-            .await?
-            .iter()
+        // One row holding every event as a JSON array (see `json_rows`): a patient with
+        // hundreds of events is one value to decode, not hundreds of rows.
+        let rows: Vec<AdverseEventRow> = self
+            .json_rows(
+                &[
+                    "ae_id",
+                    "patient_id",
+                    "term",
+                    "grade",
+                    "specification",
+                    "attributions",
+                    "serious",
+                    "onset",
+                    "resolution",
+                    "meddra_version",
+                    "meddra_code",
+                    "soc",
+                    "ctcae_version",
+                ],
+                "adverse_events",
+                "ae_id",
+                patient_id,
+            )
+            .await?;
+        rows.into_iter()
             .map(|r| {
-                let ae_id: i64 = r.try_get("ae_id")?;
-                let sid = ae_id.to_string();
-                let attributions: String = r.try_get("attributions")?;
-                let serious: String = r.try_get("serious")?;
+                let sid = r.ae_id.to_string();
                 Ok(AdverseEventRecord {
-                    ae_id,
+                    ae_id: r.ae_id,
                     form: AdverseEventForm {
-                        patient_id: r.try_get("patient_id")?,
-                        term: r.try_get("term")?,
-                        grade: r.try_get::<i64, _>("grade")? as u8,
-                        specification: r.try_get("specification")?,
-                        attributions: serde_json::from_str(&attributions)
+                        patient_id: r.patient_id,
+                        term: r.term,
+                        grade: u8::try_from(r.grade).map_err(|e| corrupt("adverse_event", &sid, e.to_string()))?,
+                        specification: r.specification,
+                        attributions: serde_json::from_str(&r.attributions)
                             .map_err(|e| corrupt("adverse_event", &sid, e.to_string()))?,
-                        serious: serde_json::from_str(&serious)
+                        serious: serde_json::from_str(&r.serious)
                             .map_err(|e| corrupt("adverse_event", &sid, e.to_string()))?,
-                        onset: r.try_get("onset")?,
-                        resolution: r.try_get("resolution")?,
-                        meddra_version: r.try_get("meddra_version")?,
+                        onset: r.onset,
+                        resolution: r.resolution,
+                        meddra_version: r.meddra_version,
                     },
-                    meddra_code: r.try_get("meddra_code")?,
-                    soc: r.try_get("soc")?,
-                    ctcae_version: r.try_get("ctcae_version")?,
+                    meddra_code: r.meddra_code,
+                    soc: r.soc,
+                    ctcae_version: r.ctcae_version,
                 })
             })
             .collect()
+    }
+
+    /// The rows of `table` (every patient's, or one patient's: `WHERE patient_id = $1`) in
+    /// `order`, fetched as one JSON array of objects with `columns` as keys, built by the
+    /// database (SQLite `json_group_array`, PostgreSQL `json_agg`), and decoded into `T`.
+    ///
+    /// Why: every row of a query costs the driver far more than its bytes (the SQLite worker
+    /// thread hands rows over one at a time, and the `Any` driver copies each into a generic
+    /// row), so long lists read row by row dominated the service's CPU time under load.
+    /// Text columns that hold JSON documents stay JSON strings here.
+    async fn json_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        columns: &[&str],
+        table: &str,
+        order: &str,
+        patient_id: Option<&str>,
+    ) -> Result<Vec<T>> {
+        let pairs = columns.iter().map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
+        let filter = if patient_id.is_some() { " WHERE patient_id = $1" } else { "" };
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                format!("SELECT json_group_array(json_object({pairs}) ORDER BY {order}) AS doc FROM {table}{filter}")
+            }
+            Backend::Postgres => format!(
+                "SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY {order}), '[]'::json)::text AS doc FROM {table}{filter}"
+            ),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        if let Some(id) = patient_id {
+            query = query.bind(id.to_owned());
+        }
+        let doc: String = query.fetch_one(&self.pool).await?.try_get("doc")?;
+        serde_json::from_str(&doc).map_err(|e| corrupt("table", table, e.to_string()))
     }
 
     /// Every deviation, by id.

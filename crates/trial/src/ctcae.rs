@@ -137,23 +137,31 @@ impl Catalogue {
         if q.is_empty() {
             return Vec::new();
         }
+        // The names come normalized from `by_name`. Edit distances are computed only when no
+        // name contains the query: otherwise they would all be dropped below.
         let mut scored: Vec<(u8, usize, &str, &CtcaeTerm)> = self
-            .terms
+            .by_name
             .iter()
-            .map(|t| {
-                let name = normalize(&t.term);
-                let (class, score) = if name == q {
-                    (0, 0)
+            .filter_map(|(name, &i)| {
+                let t = &self.terms[i];
+                if *name == q {
+                    Some((0, 0, t.term.as_str(), t))
                 } else if name.contains(&q) {
-                    (1, name.len())
+                    Some((1, name.len(), t.term.as_str(), t))
                 } else {
-                    (2, levenshtein(&q, &name))
-                };
-                (class, score, t.term.as_str(), t)
+                    None
+                }
             })
             .collect();
+        let has_substring = !scored.is_empty();
+        if !has_substring {
+            scored = self
+                .by_name
+                .iter()
+                .map(|(name, &i)| (2, levenshtein(&q, name), self.terms[i].term.as_str(), &self.terms[i]))
+                .collect();
+        }
         scored.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-        let has_substring = scored.first().is_some_and(|s| s.0 < 2);
         scored
             .into_iter()
             // Edit-distance matches only help when nothing contains the query, and only when close.
