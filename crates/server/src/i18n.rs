@@ -163,6 +163,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("answer.yes", "Yes", "是"),
     ("arm.control", "Control (single modality)", "对照组（单一治疗方式）"),
     ("arm.experimental", "Experimental (lesion allocation and zoning)", "试验组（病灶分配与分区治疗）"),
+    ("arm.short.control", "Control", "对照组"),
+    ("arm.short.experimental", "Experimental", "试验组"),
     ("audit.action", "Action", "操作"),
     ("audit.action.create", "Created", "创建"),
     ("audit.action.export", "Exported", "导出"),

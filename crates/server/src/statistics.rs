@@ -234,6 +234,16 @@ fn consort_counts(figures: &TrialFigures) -> ConsortCounts {
     }
 }
 
+/// An arm's short name for figures (`Experimental`, `Control`), where the tables' full names do
+/// not fit.
+fn arm_short(tr: Tr, arm: &str) -> String {
+    match arm {
+        a if a == Arm::Experimental.to_string() => tr.get("arm.short.experimental").to_owned(),
+        a if a == Arm::Control.to_string() => tr.get("arm.short.control").to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 fn arm_label(tr: Tr, arm: &str) -> String {
     match arm {
         a if a == Arm::Experimental.to_string() => tr.get("arm.experimental").to_owned(),
@@ -259,7 +269,7 @@ fn consort_figure(tr: Tr, figures: &TrialFigures) -> String {
         *reason = exclusion_label(tr, reason);
     }
     for a in &mut c.arms {
-        a.label = arm_label(tr, &consort_arm(&a.label).to_string());
+        a.label = arm_short(tr, &consort_arm(&a.label).to_string());
     }
     consort_svg_labelled(
         &c,
@@ -294,7 +304,7 @@ fn km_figures(tr: Tr, figures: &TrialFigures) -> Vec<String> {
         .filter(|(_, fits)| !fits.is_empty())
         .map(|(endpoint, fits)| {
             let groups: Vec<KmGroup<'_>> =
-                fits.iter().map(|(arm, km)| KmGroup { label: arm_label(tr, arm), km }).collect();
+                fits.iter().map(|(arm, km)| KmGroup { label: arm_short(tr, arm), km }).collect();
             km_svg_labelled(
                 &groups,
                 &KmLabels {
