@@ -494,6 +494,22 @@ pub fn analysis(input: &TrialInput<'_>, software_version: &str) -> AnalysisSumma
     analysis_parts(input, software_version).0
 }
 
+/// What the report draws, for other front ends (the web service's statistician dashboard draws
+/// the same estimates in the user's language).
+#[derive(Debug)]
+pub struct TrialFigures {
+    /// Per time-to-event endpoint (code), each arm's Kaplan–Meier estimate (arm label, fit).
+    pub km: Vec<(String, Vec<(String, st::KaplanMeier)>)>,
+    /// The CONSORT counts (arm columns: experimental, then control).
+    pub consort: Consort,
+}
+
+/// Every number of the report ([`analysis`]) and the estimates behind its figures, computed once.
+pub fn analysis_with_figures(input: &TrialInput<'_>, software_version: &str) -> (AnalysisSummary, TrialFigures) {
+    let (summary, figures) = analysis_parts(input, software_version);
+    (summary, TrialFigures { km: figures.km, consort: consort(input) })
+}
+
 struct Figures {
     km: Vec<(String, Vec<(String, st::KaplanMeier)>)>,
     cif: Vec<(String, st::CumulativeIncidence)>,

@@ -14,7 +14,8 @@
 //!   assessments): [`analysis`](mod@analysis) (the analysis report `analysis.html` and its numbers
 //!   `analysis.json`), [`cdisc`] (SDTM and ADaM datasets), [`ipd`] (de-identified individual
 //!   participant data); [`dataset`] writes any of them as CSV, SAS transport and a data
-//!   dictionary.
+//!   dictionary; [`bundle`] names the files of each output, for the CLI's folders and the web
+//!   service's downloads alike.
 //!
 //! The key design decision: figures are hand-written SVG strings, with no plotting library, no
 //! fonts to embed and no scripts. They open offline in any browser, embed in HTML as they are,
@@ -22,6 +23,7 @@
 //! the caller's business.
 
 pub mod analysis;
+pub mod bundle;
 pub mod cdisc;
 pub mod dataset;
 pub mod html;
@@ -33,7 +35,7 @@ pub mod trial_input;
 pub mod trial_plots;
 pub mod xpt;
 
-pub use analysis::{AnalysisSummary, analysis, analysis_html};
+pub use analysis::{AnalysisSummary, TrialFigures, analysis, analysis_html, analysis_with_figures};
 pub use dataset::{Table, dictionary, dictionary_csv, dictionary_json};
 pub use trial_input::TrialInput;
 
@@ -41,6 +43,7 @@ pub use html::{Block, Document, Mark, Section};
 pub use plan_report::plan_report;
 pub use plot::{DvhCurve, Isolines, Markers, Outline, Plane, SliceSpec, dvh_svg, slice_svg};
 pub use trial_plots::{
-    Consort, ConsortArm, ForestRow, KmGroup, SpiderLine, SwimmerLane, WaterfallBar, at_risk, cif_svg, consort_svg,
-    forest_svg, km_svg, spider_svg, swimmer_svg, waterfall_svg,
+    Consort, ConsortArm, ConsortLabels, ForestRow, KmGroup, KmLabels, SpiderLine, SwimmerLane, WaterfallBar, at_risk,
+    cif_svg, consort_svg, consort_svg_labelled, forest_svg, km_svg, km_svg_labelled, spider_svg, swimmer_svg,
+    waterfall_svg,
 };

@@ -26,9 +26,33 @@ pub fn at_risk(km: &KaplanMeier, t: f64) -> usize {
     km.table.iter().find(|r| r.time >= t).map_or(0, |r| r.n_risk)
 }
 
+/// The words of a Kaplan–Meier figure, for figures in another language than the report's.
+#[derive(Clone, Copy, Debug)]
+pub struct KmLabels<'a> {
+    /// Time axis.
+    pub time: &'a str,
+    /// Vertical axis.
+    pub y: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Heading of the numbers-at-risk table (`Number at risk`).
+    pub at_risk: &'a str,
+    /// The word after the legend's event count (`events`).
+    pub events: &'a str,
+}
+
 /// Kaplan–Meier curves by group with pointwise confidence bands (the estimate's own transform
 /// and level), `+` marks at censoring times, and the numbers at risk under the time axis.
 pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &str) -> String {
+    km_svg_labelled(
+        groups,
+        &KmLabels { time: time_label, y: y_label, title, at_risk: "Number at risk", events: "events" },
+    )
+}
+
+/// [`km_svg`] with every word given (the web service draws it in the user's language).
+pub fn km_svg_labelled(groups: &[KmGroup<'_>], labels: &KmLabels<'_>) -> String {
+    let KmLabels { time: time_label, y: y_label, title, .. } = *labels;
     const LEFT: f64 = 110.0;
     let (w, ph, pw) = (900.0, 320.0, 520.0);
     let table_h = 22.0 + 18.0 * groups.len() as f64;
@@ -94,7 +118,7 @@ pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &s
         svg.text(
             LEFT + pw + 44.0,
             ly,
-            &format!("{} (n={}, events={})", g.label, g.km.n, g.km.events),
+            &format!("{} (n={}, {}={})", g.label, g.km.n, labels.events, g.km.events),
             11.0,
             "start",
             "#000",
@@ -107,7 +131,7 @@ pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &s
             svg.text(x(*t), ry, &n.to_string(), 11.0, "middle", "#000");
         }
     }
-    svg.text(LEFT, TOP + ph + 50.0, "Number at risk", 11.0, "start", "#000");
+    svg.text(LEFT, TOP + ph + 50.0, labels.at_risk, 11.0, "start", "#000");
     svg.finish(title)
 }
 
@@ -445,8 +469,51 @@ pub struct ConsortArm {
     pub analysed: usize,
 }
 
+/// The words of the CONSORT diagram's boxes (each followed by `(n = N)`).
+#[derive(Clone, Copy, Debug)]
+pub struct ConsortLabels<'a> {
+    /// `Assessed for eligibility`.
+    pub assessed: &'a str,
+    /// `Excluded`.
+    pub excluded: &'a str,
+    /// `Randomized`.
+    pub randomized: &'a str,
+    /// `Allocated to` (followed by the arm's label).
+    pub allocated_to: &'a str,
+    /// `Received allocated intervention`.
+    pub received: &'a str,
+    /// `Lost to follow-up`.
+    pub lost: &'a str,
+    /// `Discontinued`.
+    pub discontinued: &'a str,
+    /// `Analysed`.
+    pub analysed: &'a str,
+    /// The figure's title.
+    pub title: &'a str,
+}
+
+impl ConsortLabels<'static> {
+    /// The report's English words.
+    pub const ENGLISH: ConsortLabels<'static> = ConsortLabels {
+        assessed: "Assessed for eligibility",
+        excluded: "Excluded",
+        randomized: "Randomized",
+        allocated_to: "Allocated to",
+        received: "Received allocated intervention",
+        lost: "Lost to follow-up",
+        discontinued: "Discontinued",
+        analysed: "Analysed",
+        title: "CONSORT flow diagram",
+    };
+}
+
 /// The CONSORT 2010 flow diagram (enrolment, allocation, follow-up, analysis).
 pub fn consort_svg(c: &Consort) -> String {
+    consort_svg_labelled(c, &ConsortLabels::ENGLISH)
+}
+
+/// [`consort_svg`] with every word given (the web service draws it in the user's language).
+pub fn consort_svg_labelled(c: &Consort, labels: &ConsortLabels<'_>) -> String {
     let excluded_total: usize = c.excluded.iter().map(|(_, n)| n).sum();
     let n_arms = c.arms.len().max(1);
     let w = 300.0 * n_arms as f64 + 100.0;
@@ -465,9 +532,9 @@ pub fn consort_svg(c: &Consort) -> String {
         bh
     };
     let mut y = 14.0;
-    let bh = boxed(&mut svg, cx, y, 260.0, &[format!("Assessed for eligibility (n = {})", c.screened)]);
+    let bh = boxed(&mut svg, cx, y, 260.0, &[format!("{} (n = {})", labels.assessed, c.screened)]);
     svg.line(cx, y + bh, cx, y + bh + 30.0 + ex_h, "#000", 1.0, None);
-    let mut ex_lines = vec![format!("Excluded (n = {excluded_total})")];
+    let mut ex_lines = vec![format!("{} (n = {excluded_total})", labels.excluded)];
     ex_lines.extend(c.excluded.iter().map(|(r, n)| format!("• {r} (n = {n})")));
     let ex_y = y + bh + 14.0;
     svg.line(cx, ex_y + ex_h / 2.0, cx + 40.0, ex_y + ex_h / 2.0, "#000", 1.0, None);
@@ -479,7 +546,7 @@ pub fn consort_svg(c: &Consort) -> String {
         svg.text(cx + 48.0, ey + 2.0, l, 10.0, "start", "#000");
     }
     y = y + bh + 30.0 + ex_h;
-    let bh = boxed(&mut svg, cx, y, 200.0, &[format!("Randomized (n = {})", c.randomized)]);
+    let bh = boxed(&mut svg, cx, y, 200.0, &[format!("{} (n = {})", labels.randomized, c.randomized)]);
     y += bh;
     let col = |i: usize| 50.0 + 300.0 * i as f64 + 150.0;
     svg.line(col(0), y + 15.0, col(n_arms - 1), y + 15.0, "#000", 1.0, None);
@@ -490,11 +557,14 @@ pub fn consort_svg(c: &Consort) -> String {
         svg.line(x, y + 15.0, x, yy, "#000", 1.0, None);
         let stages = [
             vec![
-                format!("Allocated to {} (n = {})", a.label, a.allocated),
-                format!("Received allocated intervention (n = {})", a.treated),
+                format!("{} {} (n = {})", labels.allocated_to, a.label, a.allocated),
+                format!("{} (n = {})", labels.received, a.treated),
             ],
-            vec![format!("Lost to follow-up (n = {})", a.lost), format!("Discontinued (n = {})", a.discontinued)],
-            vec![format!("Analysed (n = {})", a.analysed)],
+            vec![
+                format!("{} (n = {})", labels.lost, a.lost),
+                format!("{} (n = {})", labels.discontinued, a.discontinued),
+            ],
+            vec![format!("{} (n = {})", labels.analysed, a.analysed)],
         ];
         for (k, lines) in stages.iter().enumerate() {
             let bh = boxed(&mut svg, x, yy, 270.0, lines);
@@ -504,5 +574,5 @@ pub fn consort_svg(c: &Consort) -> String {
             yy += bh + 20.0;
         }
     }
-    svg.finish("CONSORT flow diagram")
+    svg.finish(labels.title)
 }

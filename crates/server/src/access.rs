@@ -187,6 +187,72 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     route("GET", "/api/audit", Kind::Api, "Audit trail entries of one record (entity_id)", DATA_MANAGER),
     route("GET", "/api/allocations", Kind::Api, "The allocation list (statistician only; audited)", STATISTICIAN),
+    // ---- API: data management (crate::records) ----
+    route(
+        "GET",
+        "/api/queries",
+        Kind::Api,
+        "Data-clarification queries of the patients the user may see (filters: status, site_id, patient_id)",
+        SITE_STAFF,
+    ),
+    route(
+        "POST",
+        "/api/patients/{patient_id}/queries",
+        Kind::Api,
+        "Raise a query on one of the patient's records or fields",
+        DATA_MANAGER,
+    ),
+    route(
+        "POST",
+        "/api/queries/{query_id}/answer",
+        Kind::Api,
+        "Answer an open query (the patient's site)",
+        INVESTIGATOR,
+    ),
+    route("POST", "/api/queries/{query_id}/close", Kind::Api, "Close an answered query", DATA_MANAGER),
+    route(
+        "POST",
+        "/api/patients/{patient_id}/lock",
+        Kind::Api,
+        "Lock the patient's data (later changes are refused), with a reason",
+        DATA_MANAGER,
+    ),
+    route(
+        "POST",
+        "/api/patients/{patient_id}/unlock",
+        Kind::Api,
+        "Unlock the patient's data, with a reason",
+        DATA_MANAGER,
+    ),
+    route(
+        "GET",
+        "/api/patients/{patient_id}/signatures",
+        Kind::Api,
+        "Who signed the patient's record, what and when",
+        SITE_STAFF,
+    ),
+    route(
+        "GET",
+        "/api/audit/verify",
+        Kind::Api,
+        "Check the audit trail's hash chain (`cryoseed audit verify`)",
+        DATA_MANAGER,
+    ),
+    // ---- API: statistician (crate::statistics) ----
+    route(
+        "GET",
+        "/api/statistics",
+        Kind::Api,
+        "Enrolment by site, CONSORT counts and every endpoint by arm, as `cryoseed report` computes them (audited)",
+        STATISTICIAN,
+    ),
+    route(
+        "POST",
+        "/api/exports/{dataset}",
+        Kind::Api,
+        "Download a zip of SDTM, ADaM, de-identified IPD (ipd_seed) or the analysis report (audited)",
+        STATISTICIAN,
+    ),
     // ---- screens ----
     route("GET", "/", Kind::Page, "Home: the user's first screen", None),
     route("GET", "/login", Kind::Page, "Sign-in screen", None),
@@ -212,6 +278,15 @@ pub const ROUTES: &[RouteSpec] = &[
         SITE_STAFF,
     ),
     route("GET", "/adjudications", Kind::Page, "Adjudication queue", ADJUDICATOR),
+    route("GET", "/queries", Kind::Page, "Queries across patients, with filters", DATA_MANAGER),
+    route(
+        "GET",
+        "/patients/{patient_id}/audit",
+        Kind::Page,
+        "Audit trail of one of the patient's records, with the hash-chain check",
+        DATA_MANAGER,
+    ),
+    route("GET", "/statistics", Kind::Page, "Statistician dashboard (audited)", STATISTICIAN),
     route("GET", "/static/app.js", Kind::Static, "Screen behaviour (forms, term search, checklist)", None),
     route(
         "GET",
@@ -221,6 +296,13 @@ pub const ROUTES: &[RouteSpec] = &[
         SITE_STAFF,
     ),
     route("GET", "/static/app.css", Kind::Static, "Style sheet", None),
+    route(
+        "GET",
+        "/static/records.js",
+        Kind::Static,
+        "Behaviour of the data-management and statistician screens (signature, exports)",
+        Some(&[Role::Investigator, Role::DataManager, Role::Statistician]),
+    ),
 ];
 
 /// The row of a method and matched path.

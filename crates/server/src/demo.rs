@@ -8,7 +8,7 @@ use crate::auth::hash_password;
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::{Arm, Modality, SiteId};
 use cryoseed_sim::{CohortConfig, cohort};
-use cryoseed_store::model::{AdverseEventForm, Assessment, Plan, Procedure, Role, Site, User};
+use cryoseed_store::model::{AdverseEventForm, Assessment, FollowUp, Plan, Procedure, Role, Site, User};
 use cryoseed_store::{Store, StoreError};
 use cryoseed_trial::ctcae::{Attribution, Cause, Certainty};
 use serde_json::json;
@@ -211,6 +211,14 @@ pub async fn populate(
                     .await?;
             }
         }
+        // Seen after the M3 scan: every read lies within follow-up, as the analysis requires.
+        let patient = store.patient(pid).await?;
+        let follow_up = FollowUp {
+            therapy_completed_on: Some("2026-01-15".into()),
+            last_contact_on: Some("2026-04-20".into()),
+            ..patient.follow_up.clone()
+        };
+        store.update_follow_up(inv, pid, &follow_up, patient.version, "follow-up visit after the M3 scan").await?;
         if i == 0 {
             store
                 .record_adverse_event(

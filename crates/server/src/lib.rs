@@ -15,6 +15,8 @@
 //! - [`openapi`]: the OpenAPI document, generated from the route table.
 //! - [`plans`]: a `cryoseed plan` record checked against the trial and split per lesion; the
 //!   plan-review screen's reading of the stored documents.
+//! - [`records`]: data management (queries, locks, signatures, a record's audit trail);
+//!   [`statistics`]: the statistician's dashboard and the exports ([`zip`] archives).
 //! - [`demo`]: a small synthetic trial with one user of every role.
 
 pub mod access;
@@ -27,6 +29,9 @@ pub mod i18n;
 pub mod openapi;
 pub mod pages;
 pub mod plans;
+pub mod records;
+pub mod statistics;
+pub mod zip;
 
 use crate::access::ROUTES;
 use crate::auth::{CookieConfig, LoginLimiter, LoginLimits};
@@ -122,6 +127,16 @@ fn handlers() -> Vec<Handler> {
         ("POST", "/api/patients/{patient_id}/signatures", post(api::sign)),
         ("GET", "/api/audit", get(api::audit)),
         ("GET", "/api/allocations", get(api::allocations)),
+        ("GET", "/api/queries", get(records::queries)),
+        ("POST", "/api/patients/{patient_id}/queries", post(records::raise_query)),
+        ("POST", "/api/queries/{query_id}/answer", post(records::answer_query)),
+        ("POST", "/api/queries/{query_id}/close", post(records::close_query)),
+        ("POST", "/api/patients/{patient_id}/lock", post(records::lock)),
+        ("POST", "/api/patients/{patient_id}/unlock", post(records::unlock)),
+        ("GET", "/api/patients/{patient_id}/signatures", get(records::signatures)),
+        ("GET", "/api/audit/verify", get(records::verify)),
+        ("GET", "/api/statistics", get(statistics::statistics)),
+        ("POST", "/api/exports/{dataset}", post(statistics::export)),
         ("GET", "/", get(pages::home)),
         ("GET", "/login", get(pages::login)),
         ("POST", "/logout", post(pages::logout)),
@@ -134,9 +149,13 @@ fn handlers() -> Vec<Handler> {
         ("GET", "/patients/{patient_id}/read", get(pages::reader_workstation)),
         ("GET", "/patients/{patient_id}/adverse-events/new", get(pages::adverse_event_entry)),
         ("GET", "/adjudications", get(pages::adjudications)),
+        ("GET", "/queries", get(records::queries_page)),
+        ("GET", "/patients/{patient_id}/audit", get(records::audit_page)),
+        ("GET", "/statistics", get(statistics::statistics_page)),
         ("GET", "/static/app.js", get(pages::app_js)),
         ("GET", "/static/treatment.js", get(pages::treatment_js)),
         ("GET", "/static/app.css", get(pages::app_css)),
+        ("GET", "/static/records.js", get(records::records_js)),
     ]
 }
 

@@ -52,13 +52,18 @@ fn role_key(role: Role) -> &'static str {
     }
 }
 
-fn nav(current: &Current) -> Option<Nav> {
-    let links =
-        [("/patients", "nav.patients"), ("/screening", "nav.screening"), ("/adjudications", "nav.adjudications")]
-            .into_iter()
-            .filter(|(href, _)| spec("GET", href).is_some_and(|s| s.allows(current.user.role)))
-            .map(|(href, key)| NavLink { href, key })
-            .collect();
+pub(crate) fn nav(current: &Current) -> Option<Nav> {
+    let links = [
+        ("/patients", "nav.patients"),
+        ("/screening", "nav.screening"),
+        ("/adjudications", "nav.adjudications"),
+        ("/queries", "nav.queries"),
+        ("/statistics", "nav.statistics"),
+    ]
+    .into_iter()
+    .filter(|(href, _)| spec("GET", href).is_some_and(|s| s.allows(current.user.role)))
+    .map(|(href, key)| NavLink { href, key })
+    .collect();
     Some(Nav {
         user_name: current.user.name.clone(),
         role_key: role_key(current.user.role),
@@ -67,7 +72,7 @@ fn nav(current: &Current) -> Option<Nav> {
     })
 }
 
-fn render(template: &impl Template) -> Response {
+pub(crate) fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => ApiError::internal(&e).into_response(),
@@ -137,6 +142,9 @@ pub async fn home(viewer: Viewer) -> Response {
         None => Redirect::to("/login").into_response(),
         Some(c) if spec("GET", "/patients").is_some_and(|s| s.allows(c.user.role)) => {
             Redirect::to("/patients").into_response()
+        }
+        Some(c) if spec("GET", "/statistics").is_some_and(|s| s.allows(c.user.role)) => {
+            Redirect::to("/statistics").into_response()
         }
         Some(c) => render(&MessagePage {
             t: c.tr(),
@@ -269,6 +277,19 @@ struct EventRow {
     kind: String,
     label: String,
     data: String,
+    /// The record's audit-trail screen and the query form for it (empty: not a record).
+    audit_href: String,
+    query_href: String,
+}
+
+impl EventRow {
+    /// The event is the record `entity` `entity_id` of `patient_id`.
+    fn of(mut self, patient_id: &str, entity: &str, entity_id: impl ToString) -> EventRow {
+        let record = crate::records::RecordRef::new(entity, entity_id);
+        self.audit_href = record.audit_href(patient_id);
+        self.query_href = record.query_href(patient_id);
+        self
+    }
 }
 
 #[derive(Template)]
@@ -291,6 +312,15 @@ struct PatientPage {
     can_review_plans: bool,
     can_record_procedure: bool,
     today: String,
+    data: Option<crate::records::DataPanel>,
+}
+
+/// `?field=` of the timeline: a record link's query reference for the query form.
+#[derive(Debug, Default, Deserialize)]
+pub struct TimelineQuery {
+    /// Record and field (`adverse_event 3`).
+    #[serde(default)]
+    pub field: String,
 }
 
 fn lesion_rows(tr: Tr, lesions: &[cryoseed_store::model::Lesion]) -> Vec<LesionRow> {
@@ -311,7 +341,15 @@ fn lesion_rows(tr: Tr, lesions: &[cryoseed_store::model::Lesion]) -> Vec<LesionR
 }
 
 fn event(tr: Tr, date: &str, kind: &str, label: String, data: String) -> EventRow {
-    EventRow { sort: date.to_owned(), date: tr.date(date), kind: tr.get(kind).to_owned(), label, data }
+    EventRow {
+        sort: date.to_owned(),
+        date: tr.date(date),
+        kind: tr.get(kind).to_owned(),
+        label,
+        data,
+        audit_href: String::new(),
+        query_href: String::new(),
+    }
 }
 
 /// `GET /patients/{id}`: the timeline. Blinded roles see lesions and their reads only.
@@ -319,6 +357,7 @@ pub async fn patient(
     State(state): State<AppState>,
     Auth(current): Auth,
     Path(patient_id): Path<String>,
+    QueryParams(q): QueryParams<TimelineQuery>,
 ) -> Result<Response, ApiError> {
     let tr = current.tr();
     let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
@@ -327,7 +366,9 @@ pub async fn patient(
         Err(e) => return Err(e),
     };
     let role = current.user.role;
+    let pid = patient.patient_id.clone();
     let mut events = Vec::new();
+    let mut data = None;
     let (lesions, arm, checklist, randomized, eligible);
     if is_blinded(role) {
         let view = api::blinded_patient(&state.store, &current, patient.clone()).await?;
@@ -350,57 +391,82 @@ pub async fn patient(
         arm = record.allocation.as_ref().map(|a| arm_label(tr, a.arm));
         checklist = record.screening.as_ref().map(|s| api::checklist_of(&s.status, &s.criteria, tr));
         if let Some(s) = &record.screening {
-            events.push(event(
-                tr,
-                &s.screened_on,
-                "event.screening",
-                tr.get(&format!("status.{}", s.status)).to_owned(),
-                String::new(),
-            ));
+            events.push(
+                event(
+                    tr,
+                    &s.screened_on,
+                    "event.screening",
+                    tr.get(&format!("status.{}", s.status)).to_owned(),
+                    String::new(),
+                )
+                .of(&pid, "screening", &pid),
+            );
         }
         if let (Some(a), Some(label)) = (&record.allocation, &arm) {
-            events.push(event(tr, &a.randomized_on, "event.randomization", label.clone(), String::new()));
+            events.push(event(tr, &a.randomized_on, "event.randomization", label.clone(), String::new()).of(
+                &pid,
+                "allocation",
+                &pid,
+            ));
         }
         for p in &record.procedures {
             let modality = tr.get(match p.modality {
                 Modality::Seeds => "modality.seeds",
                 Modality::Cryo => "modality.cryo",
             });
-            events.push(event(tr, &p.performed_on, "event.procedure", modality.to_owned(), p.lesion_id.clone()));
+            events.push(event(tr, &p.performed_on, "event.procedure", modality.to_owned(), p.lesion_id.clone()).of(
+                &pid,
+                "procedure",
+                p.procedure_id,
+            ));
         }
         for p in &record.plans {
-            events.push(event(
-                tr,
-                "",
-                "event.plan",
-                String::new(),
-                format!("{} · {}", p.lesion_id, &p.sha256[..12.min(p.sha256.len())]),
-            ));
+            events.push(
+                event(
+                    tr,
+                    "",
+                    "event.plan",
+                    String::new(),
+                    format!("{} · {}", p.lesion_id, &p.sha256[..12.min(p.sha256.len())]),
+                )
+                .of(&pid, "plan", p.plan_id),
+            );
         }
         for a in &record.assessments {
-            events.push(event(
-                tr,
-                &a.assessed_on,
-                "event.assessment",
-                String::new(),
-                format!("{} · {}", a.label, a.reader),
-            ));
+            events.push(
+                event(tr, &a.assessed_on, "event.assessment", String::new(), format!("{} · {}", a.label, a.reader)).of(
+                    &pid,
+                    "assessment",
+                    format!("{pid}/{}/{}", a.reader, a.label),
+                ),
+            );
         }
         for ae in &record.adverse_events {
-            events.push(event(
-                tr,
-                &ae.form.onset,
-                "event.adverse_event",
-                format!("{} {}", tr.get("grade.label"), ae.form.grade),
-                ae.form.term.clone(),
-            ));
+            events.push(
+                event(
+                    tr,
+                    &ae.form.onset,
+                    "event.adverse_event",
+                    format!("{} {}", tr.get("grade.label"), ae.form.grade),
+                    ae.form.term.clone(),
+                )
+                .of(&pid, "adverse_event", ae.ae_id),
+            );
         }
         for d in &record.deviations {
-            events.push(event(tr, &d.occurred_on, "event.deviation", String::new(), d.category.clone()));
+            events.push(event(tr, &d.occurred_on, "event.deviation", String::new(), d.category.clone()).of(
+                &pid,
+                "deviation",
+                d.deviation_id,
+            ));
         }
         for s in &record.signatures {
-            events.push(event(tr, &s.signed_at, "event.signature", String::new(), s.signed_by.clone()));
+            events.push(
+                event(tr, &s.signed_at, "event.signature", String::new(), s.signed_by.clone())
+                    .of(&pid, "patient", &pid),
+            );
         }
+        data = Some(crate::records::panel(tr, role, &record.patient, &record.queries, &record.signatures, &q.field));
     }
     events.sort_by(|a, b| a.sort.cmp(&b.sort));
     let allows = |path: &str, method: &str| spec(method, path).is_some_and(|s| s.allows(role));
@@ -421,6 +487,7 @@ pub async fn patient(
         can_review_plans: randomized && allows("/patients/{patient_id}/plans", "GET"),
         can_record_procedure: randomized && allows("/patients/{patient_id}/procedures/new", "GET"),
         today: today(),
+        data,
         patient_id: patient.patient_id,
     }))
 }

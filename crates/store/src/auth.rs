@@ -239,4 +239,12 @@ impl Store {
         tx.audit("view", entity, entity_id, Some(what), None, None, None).await?;
         tx.commit().await
     }
+
+    /// Records that `actor` downloaded an export of the trial (`dataset`: `sdtm`, `adam`, `ipd`,
+    /// `report`); `detail` says what it held (files, data snapshot SHA-256).
+    pub async fn record_export(&self, actor: &str, dataset: &str, detail: &str) -> Result<()> {
+        let mut tx = self.write(actor).await?;
+        tx.audit("export", "trial", dataset, None, None, Some(detail.to_owned()), None).await?;
+        tx.commit().await
+    }
 }

@@ -9,8 +9,7 @@ use crate::commands::{block_on, open_store};
 use crate::output::{self, print};
 use anyhow::Context;
 use cryoseed_core::protocol::Protocol;
-use cryoseed_report::dataset::{Table, dictionary, dictionary_csv, dictionary_json};
-use cryoseed_report::{AnalysisSummary, TrialInput, analysis_html, cdisc, ipd};
+use cryoseed_report::{AnalysisSummary, TrialInput, bundle};
 use cryoseed_response::PatientAssessment;
 use cryoseed_store::Store;
 use cryoseed_store::export::TrialDocument;
@@ -47,68 +46,37 @@ pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Writes `analysis.html` and `analysis.json` into `dir` (absent or empty).
 pub fn write_report(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<AnalysisSummary> {
-    let (html, summary) = analysis_html(&data.input(protocol), SOFTWARE_VERSION);
-    let json = serde_json::to_string_pretty(&summary)? + "\n";
-    output::write_dir_atomically(dir, "--out", |staging| {
-        std::fs::write(staging.join("analysis.html"), &html).context("cannot write analysis.html")?;
-        std::fs::write(staging.join("analysis.json"), &json).context("cannot write analysis.json")?;
-        Ok(())
-    })?;
+    let (files, summary) = bundle::report_files(&data.input(protocol), SOFTWARE_VERSION);
+    write_files(dir, "--out", &files)?;
     Ok(summary)
 }
 
-/// Writes each table as `NAME.csv` (lower case) and, with `xpt_timestamp`, `NAME.xpt`, plus
-/// `define.csv` / `define.json` (the data dictionary) into `dir` (absent or empty).
-fn write_tables(
-    dir: &Path,
-    flag: &str,
-    tables: &[Table],
-    xpt_timestamp: Option<&str>,
-    standard: &str,
-) -> anyhow::Result<Vec<String>> {
-    let dict = dictionary(tables);
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for t in tables {
-        let base = t.name.to_lowercase();
-        files.push((format!("{base}.csv"), t.to_csv().into_bytes()));
-        if let Some(stamp) = xpt_timestamp {
-            let bytes = t.xpt_bytes(stamp).with_context(|| format!("{flag}: cannot write {base}.xpt"))?;
-            files.push((format!("{base}.xpt"), bytes));
-        }
-    }
-    files.push(("define.csv".into(), dictionary_csv(&dict).into_bytes()));
-    files.push(("define.json".into(), dictionary_json(&dict, standard).into_bytes()));
+/// Writes `files` into `dir` (absent or empty), all or nothing; returns their names.
+fn write_files(dir: &Path, flag: &str, files: &bundle::Files) -> anyhow::Result<Vec<String>> {
     output::write_dir_atomically(dir, flag, |staging| {
-        for (name, bytes) in &files {
+        for (name, bytes) in files {
             std::fs::write(staging.join(name), bytes).with_context(|| format!("cannot write {name}"))?;
         }
         Ok(())
     })?;
-    Ok(files.into_iter().map(|(n, _)| n).collect())
+    Ok(files.iter().map(|(n, _)| n.clone()).collect())
 }
 
 /// SDTM domains as CSV and XPT with the dictionary; returns the file names.
 pub fn write_sdtm(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<Vec<String>> {
-    let input = data.input(protocol);
-    write_tables(dir, "--sdtm", &cdisc::sdtm(&input), Some(&input.xpt_timestamp()), "CDISC SDTM (SDTMIG v3.4)")
+    let files = bundle::sdtm_files(&data.input(protocol)).context("--sdtm: cannot write the transport files")?;
+    write_files(dir, "--sdtm", &files)
 }
 
 /// ADaM datasets as CSV and XPT with the dictionary; returns the file names.
 pub fn write_adam(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<Vec<String>> {
-    let input = data.input(protocol);
-    write_tables(dir, "--adam", &cdisc::adam(&input), Some(&input.xpt_timestamp()), "CDISC ADaM (ADaMIG v1.3)")
+    let files = bundle::adam_files(&data.input(protocol)).context("--adam: cannot write the transport files")?;
+    write_files(dir, "--adam", &files)
 }
 
 /// De-identified IPD as CSV with the dictionary (no XPT: its header time would be a date).
 pub fn write_ipd(dir: &Path, data: &TrialData, protocol: &Protocol, seed: u64) -> anyhow::Result<Vec<String>> {
-    let input = data.input(protocol);
-    write_tables(
-        dir,
-        "--ipd",
-        &ipd::ipd(&input, seed),
-        None,
-        "de-identified IPD (HIPAA Safe Harbor: no identifiers, days from randomization, ages over 89 as 90+, no free text)",
-    )
+    write_files(dir, "--ipd", &bundle::ipd_files(&data.input(protocol), seed))
 }
 
 /// Flags of `cryoseed export` for the trial database.

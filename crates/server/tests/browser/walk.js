@@ -1,7 +1,8 @@
 // The browser walk of the trial's screens: one patient from screening to randomization, plan
 // review, a procedure, two blinded readers' assessments, adjudication and an adverse event,
-// across the roles (investigator, reader ×2, adjudicator, data manager, statistician), with a
-// screenshot of every screen.
+// then queries, signatures, a lock and audit trails and the statistician's dashboard
+// (records_walk.js), across the roles (investigator, reader ×2, adjudicator, data manager,
+// statistician), with a screenshot of every screen.
 //
 //   node walk.js BASE_URL SCREENSHOT_DIR CONFIG.json
 //
@@ -18,6 +19,7 @@
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
+const walkRecords = require("./records_walk.js");
 
 const [baseUrl, shotDir, configPath] = process.argv.slice(2);
 if (!baseUrl || !shotDir || !configPath) {
@@ -341,11 +343,8 @@ async function main() {
     await screen(page, `${patientPath}/plans`);
     await shot(page, "dm1-plan-review");
     await signOut(dm);
-    const stat = await signIn(browser, "stat1");
-    page = stat.page;
-    await page.waitForLoadState("networkidle");
-    await shot(page, "stat1-home");
-    await signOut(stat);
+    // ---- queries, signatures, locks, audit trails and the statistician's dashboard
+    await walkRecords({ browser, baseUrl, config, shotDir, signIn, signOut, screen, shot, submit, contains, expectHttpError, fail });
   } finally {
     await browser.close();
   }

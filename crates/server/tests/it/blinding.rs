@@ -1,7 +1,8 @@
 //! Blinding: a reviewer and an adjudicator, in English and in Chinese, walk every GET endpoint
 //! and screen their role can reach (for every patient they can see); no response may carry an
 //! arm, modality, plan, procedure, seed, probe or dose field or value. The same checker finds
-//! such data in an investigator's view of the same patients (so it can fail).
+//! such data in an investigator's view of the same patients (so it can fail). Data management
+//! (queries, which may name the treatment, signatures, locks, audit trails) is not offered to them.
 
 use crate::common::{Client, Engine};
 use crate::on_both;
@@ -145,6 +146,13 @@ async fn blinded_roles_never_receive_treatment_data(engine: &Engine) {
     let app = crate::common::router(&store);
     let all_patients: Vec<String> = store.patients().await.unwrap().into_iter().map(|p| p.patient_id).collect();
     assert!(demo.randomized.len() >= 2, "the demo randomizes patients, so there is something to hide");
+    // Data management on a randomized patient: a query that names the treatment (queries, locks,
+    // signatures and audit trails are site staff's business; none of it may reach a blinded role).
+    let dm = Client::login(&app, "dm1").await;
+    let query =
+        serde_json::json!({"field": "procedure 1 probes", "question": "Was the cryoablation probe count recorded?"});
+    let r = dm.post(&format!("/api/patients/{}/queries", demo.randomized[0]), query).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     for user in ["reader1", "reader2", "adj1"] {
         let role = if user == "adj1" { Role::Adjudicator } else { Role::Reader };
         for locale in ["en", "zh"] {
@@ -169,6 +177,9 @@ async fn blinded_roles_never_receive_treatment_data(engine: &Engine) {
             for (path, r) in &responses {
                 let found = findings(r, path);
                 assert!(found.is_empty(), "{user} ({locale}) GET {path} reveals treatment data: {found:?}");
+                for offer in ["/audit?", "data-sign", "id=\"queries\"", "records.js"] {
+                    assert!(!r.text.contains(offer), "{user} GET {path} offers data management ({offer})");
+                }
             }
             // Routes the table does not give the role are refused, whatever the patient.
             for spec in ROUTES.iter().filter(|r| r.method == "GET" && !r.allows(role)) {

@@ -9,8 +9,11 @@ use axum::http::StatusCode;
 on_both!(chinese_screens_have_no_untranslated_strings);
 
 /// Abbreviations and names kept in English in Chinese clinical documents.
-const ALLOWED: &[&str] =
-    &["RECIST", "CTCAE", "ECOG", "INR", "AST", "ALT", "ULN", "MedDRA", "mm", "mL", "min", "API", "json", "openapi"];
+const ALLOWED: &[&str] = &[
+    "RECIST", "CTCAE", "ECOG", "INR", "AST", "ALT", "ULN", "MedDRA", "mm", "mL", "min", "API", "json", "openapi",
+    // Standards, methods and formats named in English in Chinese statistical documents.
+    "CONSORT", "Kaplan", "Meier", "Cox", "GEE", "Newcombe", "Fisher", "CDISC", "SDTM", "ADaM", "IPD", "zip", "UTC",
+];
 
 const VOID: &[&str] = &["input", "br", "meta", "link", "img", "hr", "source", "col", "wbr"];
 
@@ -118,6 +121,12 @@ async fn chinese_screens_have_no_untranslated_strings(engine: &Engine) {
     let patient = site1_randomized(&store, &demo).await;
     let queued = store.assessments().await.unwrap();
     assert!(!queued.is_empty());
+    // A query, so that the data manager's screens list one.
+    let dm = Client::login(&app, "dm1").await;
+    let r = dm
+        .post(&format!("/api/patients/{patient}/queries"), serde_json::json!({"field": "lesion T1", "question": "?"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let screens: &[(&str, &[&str])] = &[
         (
             "inv1",
@@ -130,7 +139,8 @@ async fn chinese_screens_have_no_untranslated_strings(engine: &Engine) {
                 "/patients/{p}/procedures/new",
             ],
         ),
-        ("dm1", &["/patients", "/patients/{p}", "/patients/{p}/plans"]),
+        ("dm1", &["/patients", "/patients/{p}", "/patients/{p}/plans", "/queries", "/patients/{p}/audit"]),
+        ("stat1", &["/statistics"]),
         ("reader1", &["/patients", "/patients/{p}", "/patients/{p}/read"]),
         ("adj1", &["/patients", "/adjudications"]),
     ];

@@ -141,7 +141,19 @@ fn the_openapi_document_lists_exactly_the_api_routes() {
 fn every_table_row_names_a_known_kind_of_access() {
     // Blinded roles may never reach a route that serves treatment data by construction.
     for spec in ROUTES {
-        let treatment = ["randomize", "allocations", "adverse-events", "audit", "screening", "eligibility"];
+        let treatment = [
+            "randomize",
+            "allocations",
+            "adverse-events",
+            "audit",
+            "screening",
+            "eligibility",
+            "queries",
+            "lock",
+            "signatures",
+            "statistics",
+            "exports",
+        ];
         if treatment.iter().any(|t| spec.path.contains(t)) {
             for role in [Role::Reader, Role::Adjudicator] {
                 assert!(!spec.allows(role) || spec.roles.is_none(), "{} {} open to {role:?}", spec.method, spec.path);
