@@ -63,10 +63,11 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "trial_records", sql: include_str!("../migrations/0001_trial_records.sql") },
     Migration { version: 2, name: "auth", sql: include_str!("../migrations/0002_auth.sql") },
+    Migration { version: 3, name: "plan_reviews", sql: include_str!("../migrations/0003_plan_reviews.sql") },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Trial records in SQLite or PostgreSQL.
 ///

@@ -86,18 +86,21 @@ async fn passwords_and_locales_are_audited(engine: &Engine) {
     assert!(store.verify_audit().await.unwrap().is_intact());
 }
 
-/// A database made by schema 1 (before sign-in existed) upgrades in place.
+/// A database made by schema 1 (before sign-in and plan-review bundles existed) upgrades in
+/// place.
 async fn schema_1_upgrades_to_2(engine: &Engine) {
     let store = engine.fresh(2).await;
     setup(&store, 1, true).await;
-    for sql in ["DROP TABLE sessions", "DROP TABLE user_settings", "DROP TABLE credentials"] {
+    for sql in ["DROP TABLE plan_reviews", "DROP TABLE sessions", "DROP TABLE user_settings", "DROP TABLE credentials"]
+    {
         let mut conn = engine.raw().await;
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.unwrap();
     }
     let mut conn = engine.raw().await;
-    sqlx::query("DELETE FROM schema_migrations WHERE version = 2").execute(&mut conn).await.unwrap();
+    sqlx::query("DELETE FROM schema_migrations WHERE version >= 2").execute(&mut conn).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 1);
-    assert_eq!(store.migrate().await.unwrap(), vec![2]);
+    assert_eq!(store.migrate().await.unwrap(), vec![2, 3]);
+    assert!(store.plan_reviews().await.unwrap().is_empty());
     store.set_password_hash(ADMIN, INV, PHC).await.unwrap();
     assert!(store.verify_audit().await.unwrap().is_intact());
 }

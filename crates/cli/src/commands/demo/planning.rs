@@ -59,6 +59,8 @@ pub struct PatientPlanSummary {
     pub lesions: Vec<LesionPlan>,
     /// Whether every constraint of the plan holds.
     pub all_pass: bool,
+    /// The plan's review bundle (`review.json` of `cryoseed plan`) for the plan-review screen.
+    pub review: String,
 }
 
 /// Annealing moves of the first seed-optimization round in the demo (the planner's default is
@@ -75,6 +77,12 @@ pub fn settings() -> PlannerSettings {
     settings.seed_search.iterations_per_round = DEMO_ANNEALING_MOVES;
     settings
 }
+
+/// How the demo cuts the review bundle's slices: every 6 mm (every other slice of the 3 mm
+/// grid) within 15 mm of the targets, so that 90 patients' bundles keep the trial database small
+/// (BENCHMARKS.md, "demo").
+pub const DEMO_REVIEW: cryoseed_report::ReviewSettings =
+    cryoseed_report::ReviewSettings { step_mm: 6.0, margin_mm: 15.0 };
 
 /// Plans one randomized patient.
 fn plan_one(
@@ -146,7 +154,13 @@ fn plan_one(
             document: serde_json::to_string(&document)?,
         });
     }
-    Ok(PatientPlanSummary { plan_sha256, lesions, all_pass: record.evaluation.all_pass })
+    let review = cryoseed_report::plan_review(&case, &plan, protocol, &plan_sha256, &DEMO_REVIEW);
+    Ok(PatientPlanSummary {
+        review: serde_json::to_string(&review)?,
+        plan_sha256,
+        lesions,
+        all_pass: record.evaluation.all_pass,
+    })
 }
 
 /// Plans every randomized patient (rayon across patients), in randomization order.
