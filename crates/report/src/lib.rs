@@ -6,7 +6,9 @@
 //! - [`plan_report`](mod@plan_report): the human report of a patient's plan (`report.html`).
 //! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
 //! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
-//!   of dose or temperature (marching squares), seeds and probes.
+//!   of dose or temperature (marching squares, [`contour`]), seeds and probes.
+//! - [`review`](mod@review): the plan-review bundle (`review.json`) the web service draws: DVH
+//!   curves and axial, coronal and sagittal stacks of outlines, isodoses and isotherms as vectors.
 //! - [`xpt`]: SAS transport (XPORT v5) files for CDISC datasets.
 //! - [`trial_plots`]: Kaplan–Meier with bands, censoring marks and numbers at risk; cumulative
 //!   incidence; forest; waterfall; swimmer; spider; CONSORT flow diagram.
@@ -25,11 +27,13 @@
 pub mod analysis;
 pub mod bundle;
 pub mod cdisc;
+pub mod contour;
 pub mod dataset;
 pub mod html;
 pub mod ipd;
 pub mod plan_report;
 pub mod plot;
+pub mod review;
 pub mod svg;
 pub mod trial_input;
 pub mod trial_plots;
@@ -37,6 +41,7 @@ pub mod xpt;
 
 pub use analysis::{AnalysisSummary, TrialFigures, analysis, analysis_html, analysis_with_figures};
 pub use dataset::{Table, dictionary, dictionary_csv, dictionary_json};
+pub use review::{PlanReview, ReviewSettings, plan_review};
 pub use trial_input::TrialInput;
 
 pub use html::{Block, Document, Mark, Section};

@@ -9,6 +9,7 @@
 //! centres, i.e. half-way between them), so a drawn outline lies where the importer's voxel-centre
 //! rule puts the boundary.
 
+use crate::contour::{Window, march, slice_index};
 use crate::svg::{PALETTE, Svg, num, ticks};
 use cryoseed_core::{Gy, PatientPoint};
 use cryoseed_volume::{Dvh, Field, Grid, Mask};
@@ -186,13 +187,7 @@ pub fn slice_svg(
     let hi_h = ((((cx + hw - origin[ha]) / spacing[ha]).ceil().max(0.0)) as usize).min(dims[ha] - 1);
     let lo_v = (((cy - hw - origin[va]) / spacing[va]).floor().max(0.0)) as usize;
     let hi_v = ((((cy + hw - origin[va]) / spacing[va]).ceil().max(0.0)) as usize).min(dims[va] - 1);
-    let index = |a: usize, b: usize| {
-        let mut ijk = [0usize; 3];
-        ijk[ha] = a;
-        ijk[va] = b;
-        ijk[fa] = fixed;
-        grid.index(ijk)
-    };
+    let index = slice_index(grid, [ha, va, fa], fixed);
     let to_path = |segments: &[[(f64, f64); 2]]| {
         let mut d = String::new();
         for [(u1, v1), (u2, v2)] in segments {
@@ -263,95 +258,4 @@ pub fn slice_svg(
         svg.text(size + 40.0, ly, label, 10.0, "start", "#000");
     }
     svg.finish(&format!("{title} — {plane_label}"))
-}
-
-/// The part of a slice to contour, in 2-D slice indices and millimetres.
-struct Window {
-    lo: [usize; 2],
-    hi: [usize; 2],
-    origin: [f64; 2],
-    spacing: [f64; 2],
-}
-
-/// Marching squares: line segments (in slice millimetres) where `value` crosses `level`, over the
-/// cells of `window`. Saddle cells are resolved by the cell-centre average.
-fn march(window: &Window, level: f64, value: impl Fn(usize, usize) -> f64) -> Vec<[(f64, f64); 2]> {
-    let mut out = Vec::new();
-    if window.hi[0] <= window.lo[0] || window.hi[1] <= window.lo[1] {
-        return out;
-    }
-    let pos = |a: f64, b: f64| (window.origin[0] + a * window.spacing[0], window.origin[1] + b * window.spacing[1]);
-    for b in window.lo[1]..window.hi[1] {
-        for a in window.lo[0]..window.hi[0] {
-            // Corners counter-clockwise from (a, b).
-            let v = [value(a, b), value(a + 1, b), value(a + 1, b + 1), value(a, b + 1)];
-            let c = [
-                (a as f64, b as f64),
-                (a as f64 + 1.0, b as f64),
-                (a as f64 + 1.0, b as f64 + 1.0),
-                (a as f64, b as f64 + 1.0),
-            ];
-            let above: Vec<bool> = v.iter().map(|x| *x >= level).collect();
-            let count = above.iter().filter(|x| **x).count();
-            if count == 0 || count == 4 {
-                continue;
-            }
-            // Crossing point on edge e (corner e → corner e+1).
-            let cross = |e: usize| {
-                let (i, j) = (e, (e + 1) % 4);
-                let t =
-                    if (v[j] - v[i]).abs() < 1e-12 { 0.5 } else { ((level - v[i]) / (v[j] - v[i])).clamp(0.0, 1.0) };
-                pos(c[i].0 + t * (c[j].0 - c[i].0), c[i].1 + t * (c[j].1 - c[i].1))
-            };
-            let edges: Vec<usize> = (0..4).filter(|&e| above[e] != above[(e + 1) % 4]).collect();
-            if edges.len() == 2 {
-                out.push([cross(edges[0]), cross(edges[1])]);
-            } else {
-                // Saddle: four crossings. Pair them so that the centre's side is connected.
-                let centre_above = v.iter().sum::<f64>() / 4.0 >= level;
-                if above[0] == centre_above {
-                    out.push([cross(0), cross(1)]);
-                    out.push([cross(2), cross(3)]);
-                } else {
-                    out.push([cross(3), cross(0)]);
-                    out.push([cross(1), cross(2)]);
-                }
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn marching_squares_outlines_a_disc_half_way_between_voxel_centres() {
-        // A disc of radius 5 on a unit grid: every segment endpoint lies half-way between an
-        // inside and an outside centre, so within 0.5 + √2/2 of the radius.
-        let window = Window { lo: [0, 0], hi: [20, 20], origin: [0.0, 0.0], spacing: [1.0, 1.0] };
-        let inside = |a: usize, b: usize| ((a as f64 - 10.0).powi(2) + (b as f64 - 10.0).powi(2)).sqrt() <= 5.0;
-        let segs = march(&window, 0.5, |a, b| if inside(a, b) { 1.0 } else { 0.0 });
-        assert!(segs.len() > 20);
-        for s in &segs {
-            for (x, y) in s {
-                let r = ((x - 10.0).powi(2) + (y - 10.0).powi(2)).sqrt();
-                assert!((r - 5.0).abs() <= 1.0, "{r}");
-            }
-        }
-    }
-
-    #[test]
-    fn marching_squares_interpolates_a_linear_field_exactly() {
-        let window = Window { lo: [0, 0], hi: [10, 10], origin: [0.0, 0.0], spacing: [2.0, 2.0] };
-        // value = x (in mm); the 7 mm isoline is the vertical line x = 7.
-        let segs = march(&window, 7.0, |a, _| a as f64 * 2.0);
-        assert_eq!(segs.len(), 10);
-        for s in &segs {
-            for (x, _) in s {
-                assert!((x - 7.0).abs() < 1e-12);
-            }
-        }
-    }
 }

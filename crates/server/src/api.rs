@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cryoseed_store::model::{
     Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, Lesion, LesionRole, Patient,
-    Plan, Procedure, Role, Screening, Signature, StoredAllocation,
+    Plan, PlanReview, Procedure, Role, Screening, Signature, StoredAllocation,
 };
 use cryoseed_store::{AuditEntry, Store};
 use cryoseed_trial::ctcae::{Attribution, SeriousCriterion, catalogue};
@@ -577,7 +577,14 @@ pub async fn plan_views(store: &Store, current: &Current, patient_id: &str) -> A
     if !stored.is_empty() {
         store.record_view(&current.user.user_id, "patient", patient_id, "plans").await?;
     }
-    Ok(plans::review(&stored, current.tr()))
+    let mut groups = plans::review(&stored, current.tr());
+    if !groups.is_empty() {
+        let reviewed = store.reviewed_plans(patient_id).await?;
+        for g in &mut groups {
+            g.has_review = reviewed.contains(&g.plan_sha256);
+        }
+    }
+    Ok(groups)
 }
 
 /// `GET /api/patients/{id}/plans`: every stored plan, grouped by the upload it came from, newest
@@ -596,9 +603,12 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// `POST /api/patients/{id}/plans`: the body is the patient's `plan.json` as `cryoseed plan`
-/// wrote it. It must be this patient's, made under the service's protocol for the randomized
-/// arm (and the centre's control modality), and allocate only the patient's lesions; one lesion
-/// plan per allocated lesion is stored, all or none.
+/// wrote it, or `{"plan": "<plan.json text>", "review": "<review.json text>"}` to store the
+/// plan's review bundle with it (the texts as the files hold them, so that the plan keeps the
+/// SHA-256 of its file, which the bundle names). The plan must be this patient's, made under the
+/// service's protocol for the randomized arm (and the centre's control modality), and allocate
+/// only the patient's lesions; the bundle must name that plan. One lesion plan per allocated
+/// lesion and the bundle are stored, all or none.
 pub async fn store_plan(
     State(state): State<AppState>,
     Auth(current): Auth,
@@ -608,14 +618,14 @@ pub async fn store_plan(
 ) -> ApiResult<(StatusCode, Json<Vec<PlanSummary>>)> {
     crate::forms::require_json(&headers, "send the plan as application/json")?;
     let patient = visible_patient(&state.store, &current, &patient_id).await?;
-    let document: Value = crate::forms::parse(&body)?;
+    let upload = plans::Upload::parse(&body, current.tr())?;
     let allocation = state.store.allocation(&patient_id).await?;
     let control_modality =
         state.store.sites().await?.into_iter().find(|s| s.site_id == patient.site_id).and_then(|s| s.control_modality);
     let lesions: Vec<String> =
         state.store.patient_lesions(&patient_id).await?.into_iter().map(|l| l.lesion_id).collect();
     let protocol_sha256 = state.protocol.hash().to_string();
-    let sha256 = hex(&sha2::Sha256::digest(&body));
+    let sha256 = hex(&sha2::Sha256::digest(upload.plan_text));
     let expected = plans::Expected {
         patient_id: &patient_id,
         arm: allocation.map(|a| a.arm),
@@ -623,7 +633,10 @@ pub async fn store_plan(
         protocol_sha256: &protocol_sha256,
         lesions: &lesions,
     };
-    let documents = plans::lesion_documents(&document, &sha256, &expected, current.tr())?;
+    let documents = plans::lesion_documents(&upload.plan, &sha256, &expected, current.tr())?;
+    if let Some((review, _)) = &upload.review {
+        plans::check_review(review, &upload.plan, &sha256, current.tr())?;
+    }
     let records: Vec<Plan> = documents
         .into_iter()
         .map(|(lesion_id, doc)| Plan {
@@ -634,7 +647,14 @@ pub async fn store_plan(
             sha256: String::new(),
         })
         .collect();
-    let stored = state.store.record_plans(&current.user.user_id, &records).await?;
+    let review = upload.review.map(|(_, text)| PlanReview {
+        review_id: 0,
+        patient_id: patient_id.clone(),
+        plan_sha256: sha256.clone(),
+        document: text.to_owned(),
+        sha256: String::new(),
+    });
+    let (stored, _) = state.store.record_plans(&current.user.user_id, &records, review.as_ref()).await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -644,6 +664,22 @@ pub async fn store_plan(
                 .collect(),
         ),
     ))
+}
+
+/// `GET /api/patients/{id}/plans/{plan_sha256}/review`: the review bundle stored with a plan
+/// (DVH curves and slice vectors, the `review.json` of `cryoseed plan`) as it was uploaded; the
+/// read is audited. 404 when the plan came without one.
+pub async fn plan_review(
+    State(state): State<AppState>,
+    Auth(current): Auth,
+    Path((patient_id, plan_sha256)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    visible_patient(&state.store, &current, &patient_id).await?;
+    let review = state.store.plan_review(&patient_id, &plan_sha256).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no review bundle for plan {plan_sha256}"))
+    })?;
+    state.store.record_view(&current.user.user_id, "patient", &patient_id, "plan_review").await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], review.document).into_response())
 }
 
 /// `POST /api/patients/{id}/procedures`: one lesion's procedure, checked field by field; the

@@ -113,7 +113,13 @@ fn handlers() -> Vec<Handler> {
         ("POST", "/api/screenings", post(api::screen)),
         ("POST", "/api/patients/{patient_id}/randomize", post(api::randomize)),
         ("GET", "/api/patients/{patient_id}/plans", get(api::plans)),
-        ("POST", "/api/patients/{patient_id}/plans", post(api::store_plan)),
+        // A plan with its review bundle is larger than other bodies (a bundle is ≤ 2 MB).
+        (
+            "POST",
+            "/api/patients/{patient_id}/plans",
+            post(api::store_plan).layer(DefaultBodyLimit::max(8 * 1024 * 1024)),
+        ),
+        ("GET", "/api/patients/{patient_id}/plans/{plan_sha256}/review", get(api::plan_review)),
         ("POST", "/api/patients/{patient_id}/procedures", post(api::record_procedure)),
         ("GET", "/api/patients/{patient_id}/lesions", get(api::lesions)),
         ("POST", "/api/patients/{patient_id}/lesions", post(api::add_lesion)),

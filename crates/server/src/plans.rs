@@ -2,7 +2,9 @@
 //! checked against the trial (patient, protocol, randomized arm, lesions) and split into one
 //! `cryoseed-lesion-plan` document per target lesion (the layout `cryoseed demo` stores); the
 //! plan-review screen reads those documents back as an allocation table with reasons and the
-//! constraint verdicts.
+//! constraint verdicts. A plan may come with its review bundle (`review.json`: DVH curves and
+//! slice vectors), checked to name the uploaded plan and stored beside it; the screen's script
+//! draws it.
 //!
 //! The documents are handled as JSON values: the planner's record types are written, not read,
 //! and a stored document must stay readable when the planner adds fields.
@@ -18,6 +20,75 @@ use std::collections::BTreeMap;
 pub const PLAN_FORMAT: &str = "cryoseed-plan";
 /// Format name of a stored per-lesion plan document.
 pub const LESION_PLAN_FORMAT: &str = "cryoseed-lesion-plan";
+/// Format name of a plan's review bundle (`review.json`).
+pub const REVIEW_FORMAT: &str = "cryoseed-plan-review";
+
+/// An upload of a plan: the `plan.json` alone, or `{"plan": TEXT, "review": TEXT}` with its
+/// review bundle (texts as the files hold them).
+#[derive(Debug)]
+pub struct Upload {
+    /// The plan record.
+    pub plan: Value,
+    /// The plan's bytes as uploaded (their SHA-256 names the plan).
+    pub plan_text: Vec<u8>,
+    /// The review bundle, parsed and as text.
+    pub review: Option<(Value, String)>,
+}
+
+impl Upload {
+    /// Reads a request body (malformed JSON: 400; a text that is not JSON: 422 naming `plan` or
+    /// `review`).
+    pub fn parse(body: &[u8], tr: Tr) -> Result<Upload, ApiError> {
+        let value: Value = crate::forms::parse(body)?;
+        let Some(plan_text) = value.get("plan").filter(|_| value.get("format").is_none()) else {
+            return Ok(Upload { plan: value, plan_text: body.to_vec(), review: None });
+        };
+        let mut errors = BTreeMap::new();
+        let mut json_text = |field: &str, text: Option<&Value>| -> Option<(Value, String)> {
+            let text = text?;
+            match text.as_str().map(|t| (serde_json::from_str::<Value>(t), t)) {
+                Some((Ok(v), t)) => Some((v, t.to_owned())),
+                _ => {
+                    errors.insert(field.to_owned(), tr.get("plan.error.not_json").to_owned());
+                    None
+                }
+            }
+        };
+        let plan = json_text("plan", Some(plan_text));
+        let review = json_text("review", value.get("review"));
+        match plan {
+            Some((plan, text)) if errors.is_empty() => Ok(Upload { plan, plan_text: text.into_bytes(), review }),
+            _ => Err(ApiError::invalid(errors)),
+        }
+    }
+}
+
+/// Checks that a review bundle belongs to the uploaded plan (`plan_sha256` is the SHA-256 of the
+/// plan's bytes): format and version, the plan's SHA-256, patient and case. Every problem by
+/// field (`review.plan_sha256`), in `tr`'s language.
+pub fn check_review(review: &Value, plan: &Value, plan_sha256: &str, tr: Tr) -> Result<(), ApiError> {
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    let mut error = |field: &str, key: &str, detail: &str| {
+        let message = if detail.is_empty() { tr.get(key).to_owned() } else { format!("{} ({detail})", tr.get(key)) };
+        errors.insert(format!("review.{field}"), message);
+    };
+    if text(review, "/format") != Some(REVIEW_FORMAT) || review.get("version").and_then(Value::as_u64) != Some(1) {
+        error("format", "plan.error.review_format", text(review, "/format").unwrap_or(""));
+    }
+    if !review.get("planes").is_some_and(Value::is_array) || !review.get("dvh").is_some_and(Value::is_object) {
+        error("planes", "plan.error.review_format", "");
+    }
+    if text(review, "/plan_sha256") != Some(plan_sha256) {
+        error("plan_sha256", "plan.error.review_plan", text(review, "/plan_sha256").unwrap_or(""));
+    }
+    for (field, pointer) in [("patient_id", "/inputs/patient_id"), ("case_sha256", "/inputs/case_sha256")] {
+        let named = text(review, &format!("/{field}"));
+        if named.is_none() || named != text(plan, pointer) {
+            error(field, "plan.error.review_plan", named.unwrap_or(""));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(errors)) }
+}
 
 /// What an uploaded plan must agree with.
 #[derive(Debug)]
@@ -233,6 +304,9 @@ pub struct PlanGroupView {
     pub lesions: Vec<LesionPlanView>,
     /// Verdicts not scoped to one lesion.
     pub plan_verdicts: Vec<VerdictView>,
+    /// Whether a review bundle (DVH curves, slices) was stored with the plan; it is served at
+    /// `/api/patients/{id}/plans/{plan_sha256}/review`.
+    pub has_review: bool,
 }
 
 fn verdict_views(list: Option<&Value>, tr: Tr) -> Vec<VerdictView> {
@@ -336,6 +410,7 @@ pub fn review(plans: &[cryoseed_store::model::Plan], tr: Tr) -> Vec<PlanGroupVie
                 all_pass: doc.get("all_pass").and_then(Value::as_bool),
                 plan_sha256: group_key,
                 lesions: vec![lesion],
+                has_review: false,
             }),
         }
     }

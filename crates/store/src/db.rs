@@ -65,10 +65,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "auth", sql: include_str!("../migrations/0002_auth.sql") },
     Migration { version: 3, name: "site_country", sql: include_str!("../migrations/0003_site_country.sql") },
     Migration { version: 4, name: "patient_indexes", sql: include_str!("../migrations/0004_patient_indexes.sql") },
+    Migration { version: 5, name: "plan_reviews", sql: include_str!("../migrations/0005_plan_reviews.sql") },
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Trial records in SQLite or PostgreSQL.
 ///

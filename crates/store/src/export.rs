@@ -8,13 +8,14 @@
 use crate::db::Store;
 use crate::error::{Result, StoreError, invalid};
 use crate::model::{
-    Adjudication, AdverseEventRecord, Assessment, DataQuery, Deviation, Lesion, Patient, Plan, Procedure, Role,
-    Screening, Signature, Site, StoredAllocation, Unblinding, User,
+    Adjudication, AdverseEventRecord, Assessment, DataQuery, Deviation, Lesion, Patient, Plan, PlanReview, Procedure,
+    Role, Screening, Signature, Site, StoredAllocation, Unblinding, User,
 };
 use crate::randomization::{insert_allocation, insert_unblinding};
 use crate::records::{
     insert_adjudication, insert_adverse_event, insert_assessment, insert_deviation, insert_lesion, insert_patient,
-    insert_plan, insert_procedure, insert_query, insert_screening, insert_signature, insert_site, insert_user, to_json,
+    insert_plan, insert_plan_review, insert_procedure, insert_query, insert_screening, insert_signature, insert_site,
+    insert_user, to_json,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -48,6 +49,9 @@ pub struct TrialDocument {
     pub unblindings: Vec<Unblinding>,
     /// Plans.
     pub plans: Vec<Plan>,
+    /// Plan-review bundles (absent from documents written before schema 3).
+    #[serde(default)]
+    pub plan_reviews: Vec<PlanReview>,
     /// Procedures.
     pub procedures: Vec<Procedure>,
     /// Imaging assessments.
@@ -102,6 +106,7 @@ impl Store {
             allocations: self.allocations().await?,
             unblindings: self.unblindings().await?,
             plans: self.plans().await?,
+            plan_reviews: self.plan_reviews().await?,
             procedures: self.procedures().await?,
             assessments: self.assessments().await?,
             adjudications: self.adjudications().await?,
@@ -167,6 +172,9 @@ impl Store {
         }
         for p in &doc.plans {
             insert_plan(&mut tx, p).await?;
+        }
+        for r in &doc.plan_reviews {
+            insert_plan_review(&mut tx, r).await?;
         }
         for p in &doc.procedures {
             insert_procedure(&mut tx, p).await?;

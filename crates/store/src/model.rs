@@ -206,6 +206,26 @@ pub struct Plan {
     pub sha256: String,
 }
 
+/// The plan-review bundle of one uploaded plan (`review.json` of `cryoseed plan`: DVH curves and
+/// slice vectors), kept beside the plan's lesion documents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanReview {
+    /// Store-assigned id (ignored on input).
+    #[serde(default)]
+    pub review_id: i64,
+    /// The patient.
+    pub patient_id: String,
+    /// SHA-256 of the plan.json the bundle belongs to (the lesion documents'
+    /// `patient_plan_sha256`).
+    pub plan_sha256: String,
+    /// The bundle as JSON text (stored byte for byte).
+    pub document: String,
+    /// SHA-256 of `document` (computed by the store).
+    #[serde(default)]
+    pub sha256: String,
+}
+
 /// Post-procedure QA of one lesion's treatment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

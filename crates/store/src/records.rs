@@ -4,7 +4,7 @@ use crate::db::{Backend, SYSTEM_ACTOR, Store, WriteTx};
 use crate::error::{Result, StoreError, invalid};
 use crate::model::{
     Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, FollowUp, Lesion, LesionRole,
-    Patient, Plan, Procedure, QueryStatus, Role, Screening, Signature, Site, User,
+    Patient, Plan, PlanReview, Procedure, QueryStatus, Role, Screening, Signature, Site, User,
 };
 use cryoseed_core::patient::ScreeningRecord;
 use cryoseed_core::protocol::Protocol;
@@ -392,12 +392,20 @@ impl Store {
         Ok(stored)
     }
 
-    /// Stores several plan documents (one per lesion of one patient's plan) in one transaction:
-    /// all are stored or none.
-    pub async fn record_plans(&self, actor: &str, plans: &[Plan]) -> Result<Vec<Plan>> {
+    /// Stores several plan documents (one per lesion of one patient's plan) and the plan's review
+    /// bundle, if any, in one transaction: all are stored or none.
+    pub async fn record_plans(
+        &self,
+        actor: &str,
+        plans: &[Plan],
+        review: Option<&PlanReview>,
+    ) -> Result<(Vec<Plan>, Option<PlanReview>)> {
         for (i, plan) in plans.iter().enumerate() {
             serde_json::from_str::<serde_json::Value>(&plan.document)
                 .map_err(|e| invalid("plan", format!("[{i}].document"), format!("is not JSON: {e}")))?;
+        }
+        if let Some(r) = review {
+            check_review_json(r)?;
         }
         let mut tx = self.write(actor).await?;
         tx.require(DATA_ENTRY, "record a plan")?;
@@ -405,6 +413,21 @@ impl Store {
         for plan in plans {
             stored.push(insert_plan(&mut tx, plan).await?);
         }
+        let review = match review {
+            Some(r) => Some(insert_plan_review(&mut tx, r).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok((stored, review))
+    }
+
+    /// Stores the review bundle of a plan stored before (the lesion documents whose
+    /// `patient_plan_sha256` is the bundle's `plan_sha256`).
+    pub async fn record_plan_review(&self, actor: &str, review: &PlanReview) -> Result<PlanReview> {
+        check_review_json(review)?;
+        let mut tx = self.write(actor).await?;
+        tx.require(DATA_ENTRY, "record a plan review")?;
+        let stored = insert_plan_review(&mut tx, review).await?;
         tx.commit().await?;
         Ok(stored)
     }
@@ -755,6 +778,38 @@ impl Store {
                     sha256: r.try_get("sha256")?,
                 })
             })
+            .collect()
+    }
+
+    /// Every plan-review bundle, by id.
+    pub async fn plan_reviews(&self) -> Result<Vec<PlanReview>> {
+        self.rows("SELECT * FROM plan_reviews", "ORDER BY review_id", None).await?.iter().map(plan_review_row).collect()
+    }
+
+    /// The latest review bundle of one of a patient's plans (a keyed read), `None` when the plan
+    /// came without one.
+    pub async fn plan_review(&self, patient_id: &str, plan_sha256: &str) -> Result<Option<PlanReview>> {
+        sqlx::query(
+            "SELECT * FROM plan_reviews WHERE patient_id = $1 AND plan_sha256 = $2 ORDER BY review_id DESC LIMIT 1",
+        )
+        .bind(patient_id.to_owned())
+        .bind(plan_sha256.to_owned())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(plan_review_row)
+        .transpose()
+    }
+
+    /// The SHA-256s of the plans of a patient that have a review bundle (a keyed read that leaves
+    /// the bundles themselves in the database).
+    pub async fn reviewed_plans(&self, patient_id: &str) -> Result<Vec<String>> {
+        sqlx::query("SELECT DISTINCT plan_sha256 FROM plan_reviews WHERE patient_id = $1 ORDER BY plan_sha256")
+            .bind(patient_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get("plan_sha256")?))
             .collect()
     }
 
@@ -1190,6 +1245,59 @@ async fn require_lesion(tx: &mut WriteTx<'_>, entity: &'static str, patient_id: 
         return Err(invalid(entity, "lesion_id", format!("patient {patient_id} has no lesion {lesion_id}")));
     }
     Ok(())
+}
+
+fn plan_review_row(r: &AnyRow) -> Result<PlanReview> {
+    Ok(PlanReview {
+        review_id: r.try_get("review_id")?,
+        patient_id: r.try_get("patient_id")?,
+        plan_sha256: r.try_get("plan_sha256")?,
+        document: r.try_get("document")?,
+        sha256: r.try_get("sha256")?,
+    })
+}
+
+fn check_review_json(review: &PlanReview) -> Result<()> {
+    serde_json::from_str::<serde_json::Value>(&review.document)
+        .map(|_| ())
+        .map_err(|e| invalid("plan_review", "document", format!("is not JSON: {e}")))
+}
+
+/// Stores a review bundle (the caller has checked that it belongs to the plan it names).
+pub(crate) async fn insert_plan_review(tx: &mut WriteTx<'_>, review: &PlanReview) -> Result<PlanReview> {
+    tx.writable_patient(&review.patient_id, "record a plan review").await?;
+    let sha256 = crate::db::hex(&Sha256::digest(review.document.as_bytes()));
+    if !review.sha256.is_empty() && review.sha256 != sha256 {
+        return Err(invalid(
+            "plan_review",
+            "sha256",
+            format!("{} does not match the document ({sha256})", review.sha256),
+        ));
+    }
+    if !is_sha256(&review.plan_sha256) {
+        return Err(invalid("plan_review", "plan_sha256", format!("{:?} is not a SHA-256", review.plan_sha256)));
+    }
+    let id = tx.next_id("plan_reviews", "review_id").await?;
+    sqlx::query(
+        "INSERT INTO plan_reviews (review_id, patient_id, plan_sha256, document, sha256) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(review.patient_id.clone())
+    .bind(review.plan_sha256.clone())
+    .bind(review.document.clone())
+    .bind(sha256.clone())
+    .execute(&mut *tx.tx)
+    .await?;
+    let stored = PlanReview { review_id: id, sha256, ..review.clone() };
+    let summary = serde_json::json!({
+        "patient_id": stored.patient_id, "plan_sha256": stored.plan_sha256, "sha256": stored.sha256,
+    });
+    tx.audit("create", "plan_review", &id.to_string(), None, None, Some(summary.to_string()), None).await?;
+    Ok(stored)
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub(crate) async fn insert_plan(tx: &mut WriteTx<'_>, plan: &Plan) -> Result<Plan> {

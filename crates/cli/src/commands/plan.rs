@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::{LesionId, Modality};
 use cryoseed_plan::{AllocationDecision, ArmPlan, Override, PatientPlan, PlanRequest, PlannerSettings, plan_patient};
+use sha2::Digest as _;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -68,7 +69,9 @@ pub fn run(args: &PlanArgs, protocol: &Protocol) -> anyhow::Result<()> {
     };
     let plan = plan_patient(&request).with_context(|| format!("cannot plan {}", case.patient_id()))?;
     let report = cryoseed_report::plan_report(case, &plan, protocol);
-    write_plan(&args.out, &plan, &report)?;
+    let plan_json = plan_json(&plan);
+    let review = review_json(case, &plan, protocol, &plan_json, &cryoseed_report::ReviewSettings::default())?;
+    write_plan(&args.out, &plan, &plan_json, &review, &report)?;
     output::print(&summary(&plan, &args.out))
 }
 
@@ -90,12 +93,30 @@ fn parse_override(text: &str) -> anyhow::Result<Override> {
     Ok(Override { lesion_id, decision, reason: reason.trim().to_owned() })
 }
 
+/// The text of `plan.json`.
+pub fn plan_json(plan: &PatientPlan) -> String {
+    serde_json::to_string_pretty(&plan.record).expect("plan records serialize") + "\n"
+}
+
+/// The text of `review.json`, the plan-review bundle of the plan whose `plan.json` is
+/// `plan_json` (its SHA-256 names the plan).
+pub fn review_json(
+    case: &cryoseed_anatomy::Case,
+    plan: &PatientPlan,
+    protocol: &Protocol,
+    plan_json: &str,
+    settings: &cryoseed_report::ReviewSettings,
+) -> anyhow::Result<String> {
+    let sha: String = sha2::Sha256::digest(plan_json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let review = cryoseed_report::plan_review(case, plan, protocol, &sha, settings);
+    Ok(serde_json::to_string(&review)? + "\n")
+}
+
 /// The files of a plan directory.
-fn write_plan(dir: &Path, plan: &PatientPlan, report: &str) -> anyhow::Result<()> {
+fn write_plan(dir: &Path, plan: &PatientPlan, plan_json: &str, review: &str, report: &str) -> anyhow::Result<()> {
     output::write_dir_atomically(dir, "--out", |staging| {
-        let mut json = serde_json::to_string_pretty(&plan.record)?;
-        json.push('\n');
-        std::fs::write(staging.join("plan.json"), json).context("cannot write plan.json")?;
+        std::fs::write(staging.join("plan.json"), plan_json).context("cannot write plan.json")?;
+        std::fs::write(staging.join("review.json"), review).context("cannot write review.json")?;
         std::fs::write(staging.join("report.html"), report).context("cannot write report.html")?;
         cryoseed_imaging::nifti::write_field_f32(&staging.join("dose.nii.gz"), &plan.dose)?;
         cryoseed_imaging::nifti::write_field_f32(&staging.join("min_temperature.nii.gz"), &plan.min_temperature)?;
@@ -159,7 +180,11 @@ fn summary(plan: &PatientPlan, out: &Path) -> String {
             v.shortfall.unwrap_or(0.0)
         );
     }
-    let _ = writeln!(s, "Wrote {} (plan.json, report.html, dose and ice NIfTI, seeds.csv, probes.json)", out.display());
+    let _ = writeln!(
+        s,
+        "Wrote {} (plan.json, review.json, report.html, dose and ice NIfTI, seeds.csv, probes.json)",
+        out.display()
+    );
     s
 }
 

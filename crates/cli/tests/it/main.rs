@@ -248,6 +248,7 @@ fn demo_runs_the_trial_into_a_database_byte_for_byte_per_seed() {
     assert_eq!(doc["randomization"]["randomized"], 3);
     assert_eq!(doc["planning"]["patients"], 3);
     assert_eq!(doc["audit"]["intact"], true);
+    assert_eq!(doc["records"]["plan_reviews"], 3, "every patient's plan has its review bundle");
     for key in ["screenings", "randomizations", "plans", "procedures", "reads", "follow_up_updates"] {
         assert!(doc["records"][key].as_u64().unwrap() > 0, "no {key} written");
     }

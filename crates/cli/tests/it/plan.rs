@@ -15,6 +15,7 @@ fn plan_writes_a_reproducible_plan_and_postimplant_checks_the_seeds_found() {
     assert!(text.contains("L1") && text.contains("cryo: every cryo criterion holds"), "{text}");
     for f in [
         "plan.json",
+        "review.json",
         "report.html",
         "dose.nii.gz",
         "min_temperature.nii.gz",
@@ -33,10 +34,25 @@ fn plan_writes_a_reproducible_plan_and_postimplant_checks_the_seeds_found() {
     assert!(report.contains("Lesion allocation") && report.contains("<svg"), "report");
     assert!(!report.contains("<script"));
 
-    // Same inputs and seed: byte-identical plan.json.
+    // The review bundle names this plan.json, its patient and case, and stays within budget.
+    let review_json = std::fs::read_to_string(dir.path().join("plan/review.json")).unwrap();
+    let review: serde_json::Value = serde_json::from_str(&review_json).unwrap();
+    use sha2::Digest as _;
+    let plan_sha: String = sha2::Sha256::digest(plan_json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!((review["format"].as_str(), review["version"].as_u64()), (Some("cryoseed-plan-review"), Some(1)));
+    assert_eq!(review["plan_sha256"], plan_sha.as_str());
+    assert_eq!(review["patient_id"], v["inputs"]["patient_id"]);
+    assert_eq!(review["case_sha256"], v["inputs"]["case_sha256"]);
+    let planes: Vec<&str> = review["planes"].as_array().unwrap().iter().map(|p| p["plane"].as_str().unwrap()).collect();
+    assert_eq!(planes, ["axial", "coronal", "sagittal"]);
+    assert!(review["dvh"]["curves"].as_array().unwrap().iter().any(|c| c["kind"] == "oar"));
+    assert!(review_json.len() < 2_000_000, "review.json is {} bytes", review_json.len());
+
+    // Same inputs and seed: byte-identical plan.json and review.json.
     let again = cryoseed(&["plan", "--case", &d("case"), "--arm", "experimental", "--seed", "3", "--out", &d("plan2")]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(std::fs::read(dir.path().join("plan2/plan.json")).unwrap(), plan_json.as_bytes());
+    assert_eq!(std::fs::read(dir.path().join("plan2/review.json")).unwrap(), review_json.as_bytes());
 
     // The plan as DICOM RT: its seeds as the RT Plan, its dose, its zones and ice as ROIs.
     let total_seeds = v["total_seeds"].as_u64().unwrap();

@@ -8,7 +8,8 @@
 //
 // CONFIG.json (written by the Rust test tests/it/browser.rs): the demo users' passwords, the new
 // patient's id and screening data (lesions measured on the synthetic case the plans were made
-// on), and the patient's plan.json for each arm (the arm is known only after randomization).
+// on), the patient's plan.json and review.json for each arm (the arm is known only after
+// randomization), and a second patient already randomized to the control arm with its plan.
 //
 // Fails (exit 1) on a failed expectation, a JavaScript error or console error on any page, or an
 // HTTP error status the walk did not ask for (the walk provokes some on purpose: field errors,
@@ -75,6 +76,68 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(shotDir, file), fullPage: true });
   screenshots.push(file);
   if (problems.length) fail(`problems before screenshot ${file}:\n  ${problems.join("\n  ")}`);
+}
+
+// A screenshot of one part of the page (the plan review's DVH chart and slice viewer).
+async function shotOf(page, locator, name) {
+  step += 1;
+  const file = `${String(step).padStart(2, "0")}-${name}.png`;
+  await locator.screenshot({ path: path.join(shotDir, file) });
+  screenshots.push(file);
+  if (problems.length) fail(`problems before screenshot ${file}:\n  ${problems.join("\n  ")}`);
+}
+
+// Uploads a plan (and its review bundle, if given) on the plan-review screen.
+async function uploadPlan(page, apiPath, files) {
+  await page.setInputFiles("#plan-upload input[name=plan]", files.plan);
+  await page.setInputFiles("#plan-upload input[name=review]", files.review ? [files.review] : []);
+  return submit(page, "#plan-upload", `${apiPath}/plans`);
+}
+
+// The DVH chart and the slice viewer of the newest plan: drawn, then stepped through in every
+// orientation (first, middle and last slice), with the layer switches tried once.
+async function reviewPlan(page, label, expectDose) {
+  const review = page.locator(".plan-review").first();
+  await review.locator(".slice-view svg.slice").waitFor();
+  if ((await review.getAttribute("data-ready")) !== "true") fail(`${label}: the review bundle was not drawn`);
+  const curves = await review.locator(".dvh-chart polyline.dvh-curve").count();
+  if (expectDose && curves < 2) fail(`${label}: the DVH chart shows ${curves} curves`);
+  if (!expectDose && curves !== 0) fail(`${label}: a plan without seeds shows ${curves} DVH curves`);
+  if (expectDose && (await review.locator(".dvh-chart .rx-line").count()) !== 1) fail(`${label}: no Rx line`);
+  const drawn = await review.evaluate((el) => el.textContent);
+  const key = drawn.match(/\breview\.[a-z_.]+/);
+  if (key) fail(`${label}: the chart shows the message key ${key[0]}`);
+  if (expectDose) await shotOf(page, review.locator(".dvh-chart"), `${label}-dvh`);
+  else await review.locator(".dvh-chart", { hasText: "No seed dose" }).waitFor();
+  for (const orientation of ["axial", "coronal", "sagittal"]) {
+    await review.locator(`.orientation input[value=${orientation}]`).check();
+    const slider = review.locator(".slice-slider");
+    const max = Number(await slider.getAttribute("max"));
+    if (max < 2) fail(`${label}: ${orientation} has ${max + 1} slices`);
+    const seen = new Set();
+    for (const index of [0, Math.floor(max / 2), max]) {
+      await slider.evaluate((el, v) => {
+        el.value = String(v);
+        el.dispatchEvent(new Event("input"));
+      }, index);
+      const position = await review.locator(".slice-position").innerText();
+      if (!/^[xyz] = -?\d+\.\d mm \(\d+\/\d+\)$/.test(position)) fail(`${label}: slice position ${JSON.stringify(position)}`);
+      seen.add(position);
+      if ((await review.locator(`.slice-view svg[data-plane=${orientation}]`).count()) !== 1) fail(`${label}: no ${orientation} slice`);
+      if (index === Math.floor(max / 2)) {
+        const lines = await review.locator(".slice-view svg.slice polyline").count();
+        if (lines < 2) fail(`${label}: the middle ${orientation} slice shows ${lines} lines`);
+        await shotOf(page, review.locator(".slice-viewer"), `${label}-${orientation}`);
+      }
+    }
+    if (seen.size !== 3) fail(`${label}: the ${orientation} slider did not move (${[...seen]})`);
+  }
+  // The structure switch hides the outlines and brings them back.
+  const before = await review.locator('.slice-view svg.slice polyline[data-kind="target"]').count();
+  await review.locator('input[data-layers="structures"]').uncheck();
+  if ((await review.locator('.slice-view svg.slice polyline[data-kind="target"]').count()) !== 0) fail(`${label}: structures still drawn`);
+  await review.locator('input[data-layers="structures"]').check();
+  if ((await review.locator('.slice-view svg.slice polyline[data-kind="target"]').count()) !== before) fail(`${label}: structures not back`);
 }
 
 async function text(page) {
@@ -208,23 +271,28 @@ async function main() {
     await page.waitForLoadState("networkidle");
     await contains(page, "No plan stored yet.", "empty plan review");
     const other = arm === "experimental" ? "control" : "experimental";
-    await page.setInputFiles("#plan-upload input[type=file]", config.plans[other]);
     expectHttpError(`${apiPath}/plans`, 422);
-    await submit(page, "#plan-upload", `${apiPath}/plans`);
+    await uploadPlan(page, apiPath, { plan: config.plans[other].plan });
     await page.locator("#plan-upload .form-error").waitFor({ state: "visible" });
     await contains(page, "another arm", "a plan of the other arm is refused");
     await shot(page, "plan-upload-wrong-arm");
-    await page.setInputFiles("#plan-upload input[type=file]", config.plans[arm]);
-    await Promise.all([
-      page.waitForEvent("load"),
-      submit(page, "#plan-upload", `${apiPath}/plans`),
-    ]);
+    // The right plan with the other plan's review bundle: refused as a whole.
+    await page.reload();
+    expectHttpError(`${apiPath}/plans`, 422);
+    await uploadPlan(page, apiPath, { plan: config.plans[arm].plan, review: config.plans[other].review });
+    await page.locator("#plan-upload .form-error").waitFor({ state: "visible" });
+    await contains(page, "belongs to another plan", "a review bundle of another plan is refused");
+    await contains(page, "No plan stored yet.", "nothing is stored with a foreign bundle");
+    await shot(page, "plan-upload-foreign-review");
+    await Promise.all([page.waitForEvent("load"), uploadPlan(page, apiPath, config.plans[arm])]);
     await page.waitForLoadState("networkidle");
     const rows = await page.locator("table.allocation tbody tr").count();
     if (rows !== config.plan_lesions[arm]) fail(`plan review shows ${rows} lesions, the plan has ${config.plan_lesions[arm]}`);
     if ((await page.locator("table.verdicts tbody tr").count()) < 2) fail("plan review shows no constraint verdicts");
     await contains(page, "Deciding rule", "allocation table");
+    await page.locator(".plan-review[data-ready=true]").waitFor();
     await shot(page, "plan-review");
+    await reviewPlan(page, `plan-review-${arm}`, arm === "experimental" || config.procedures.control.modality === "seeds");
 
     // ---- a procedure: field errors first, then one lesion's treatment
     await screen(page, `${patientPath}/procedures/new`);
@@ -250,6 +318,26 @@ async function main() {
     await contains(page, "Procedure", "the timeline lists the procedure");
     await shot(page, "timeline-procedure");
     await signOut(inv);
+
+    // ---- the control-arm patient (another centre's, randomized by the test): its plan and
+    // review bundle, stored and reviewed by that centre's investigator
+    {
+      const cp = config.control_patient;
+      const cpApi = `/api/patients/${cp.patient_id}`;
+      const other = await signIn(browser, cp.investigator);
+      page = other.page;
+      await screen(page, `/patients/${cp.patient_id}/plans`);
+      await contains(page, "Control", "the second patient is in the control arm");
+      await Promise.all([page.waitForEvent("load"), uploadPlan(page, cpApi, cp.files)]);
+      await page.waitForLoadState("networkidle");
+      const cpRows = await page.locator("table.allocation tbody tr").count();
+      if (cpRows !== cp.plan_lesions) fail(`control plan review shows ${cpRows} lesions, the plan has ${cp.plan_lesions}`);
+      await contains(page, "Control arm: the centre's modality", "every lesion gets the centre's modality");
+      await page.locator(".plan-review[data-ready=true]").waitFor();
+      await shot(page, `control-${cp.modality}-plan-review`);
+      await reviewPlan(page, `control-${cp.modality}-plan-review`, cp.modality === "seeds");
+      await signOut(other);
+    }
 
     // ---- two blinded readers: no plan review, a read each
     for (const [reader, factor] of [
@@ -328,6 +416,8 @@ async function main() {
     await shot(page, "timeline-zh");
     await screen(page, `${patientPath}/plans`);
     await contains(page, "约束判定", "the plan review in Chinese");
+    await page.locator(".plan-review[data-ready=true]").waitFor();
+    await contains(page, "剂量体积直方图", "the DVH chart's heading in Chinese");
     await shot(page, "plan-review-zh");
     await screen(page, `${patientPath}/procedures/new`);
     await shot(page, "procedure-entry-zh");

@@ -183,7 +183,7 @@ async fn blinded_roles_never_receive_treatment_data(engine: &Engine) {
             }
             // Routes the table does not give the role are refused, whatever the patient.
             for spec in ROUTES.iter().filter(|r| r.method == "GET" && !r.allows(role)) {
-                let path = spec.path.replace("{patient_id}", &listed[0]);
+                let path = spec.path.replace("{patient_id}", &listed[0]).replace("{plan_sha256}", &"0".repeat(64));
                 let r = client.get(&path).await;
                 assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} GET {path}");
                 assert!(findings(&r, &path).is_empty(), "{user} refused at {path} with data: {}", r.text);

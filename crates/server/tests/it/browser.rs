@@ -6,11 +6,13 @@
 //! else `target/browser-artifacts`.
 //!
 //! Runs only with `CRYOSEED_TEST_BROWSER=1` (it needs `chromium` and `npm ci` in
-//! `crates/server/tests/browser`). The patient's plans are made here with the real planner on a
-//! synthetic case (one per arm: the arm is known only once the walk has randomized), and the
-//! screening data the walk types are the lesions measured on that case.
+//! `crates/server/tests/browser`). The patient's plans and their review bundles are made here with
+//! the real planner on a synthetic case (one per arm: the arm is known only once the walk has
+//! randomized), and the screening data the walk types are the lesions measured on that case. A
+//! second patient, screened and randomized here through the API until one lands in the control
+//! arm, gets a control-arm plan for the walk to store and review.
 
-use crate::common::{Engine, options, password};
+use crate::common::{Client, Engine, options, password};
 use cryoseed_anatomy::{Case, lesion_features};
 use cryoseed_core::protocol::Protocol;
 use cryoseed_core::{Mm, Modality, Organ, PatientId};
@@ -22,7 +24,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 const PATIENT: &str = "WALK-0001";
-const USERS: &[&str] = &["inv1", "dm1", "stat1", "reader1", "reader2", "adj1"];
+/// Prefix of the patients screened until one is randomized to the control arm.
+const CONTROL_PATIENTS: &str = "WALK-01";
+const USERS: &[&str] = &["inv1", "inv2", "dm1", "stat1", "reader1", "reader2", "adj1"];
 
 fn artifacts_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CRYOSEED_BROWSER_ARTIFACTS") {
@@ -33,14 +37,42 @@ fn artifacts_dir() -> PathBuf {
     target.join("browser-artifacts")
 }
 
-/// The synthetic case of the walk's patient, its plan for each arm (written as `plan.json` files
-/// in `dir`), the screening data of its lesions and the procedure the walk records per arm.
-fn plans_and_screening(dir: &Path, control: Modality) -> Value {
-    let protocol = Protocol::shipped();
+/// The synthetic case the walk's patients' lesions are measured on.
+fn walk_case(patient_id: &str) -> Case {
     let config = PhantomConfig { spacing: [Mm(3.0); 3] };
     let made = phantom(Scenario::LiverSmallSeparated, &config, 11).expect("phantom");
-    let case =
-        Case::new(PatientId::parse(PATIENT).expect("id"), *made.grid(), made.structures().to_vec()).expect("case");
+    Case::new(PatientId::parse(patient_id).expect("id"), *made.grid(), made.structures().to_vec()).expect("case")
+}
+
+/// The plan of `case` for `arm`, written as `plan-NAME.json` and its review bundle as
+/// `review-NAME.json` (named by the plan file's SHA-256) in `dir`: the plan record and the paths.
+fn write_plan(dir: &Path, case: &Case, arm: ArmPlan, name: &str) -> (cryoseed_plan::PlanRecord, Value) {
+    use sha2::Digest as _;
+    let protocol = Protocol::shipped();
+    let request = PlanRequest {
+        case,
+        arm,
+        overrides: Vec::new(),
+        protocol: &protocol,
+        settings: PlannerSettings::default(),
+        seed: 5,
+    };
+    let plan = plan_patient(&request).expect("plan");
+    let text = serde_json::to_string(&plan.record).expect("plan JSON");
+    let sha: String = sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let review =
+        cryoseed_report::plan_review(case, &plan, &protocol, &sha, &cryoseed_report::ReviewSettings::default());
+    let (plan_file, review_file) = (dir.join(format!("plan-{name}.json")), dir.join(format!("review-{name}.json")));
+    std::fs::write(&plan_file, text).expect("write plan");
+    std::fs::write(&review_file, serde_json::to_string(&review).expect("review JSON")).expect("write review");
+    (plan.record, json!({"plan": plan_file, "review": review_file}))
+}
+
+/// The walk's patient's plan for each arm (written in `dir`), the screening data of its lesions
+/// and the procedure the walk records per arm.
+fn plans_and_screening(dir: &Path, control: Modality) -> Value {
+    let protocol = Protocol::shipped();
+    let case = walk_case(PATIENT);
     let features = lesion_features(&case, &protocol);
     let lesions: Vec<Value> = features
         .iter()
@@ -62,19 +94,8 @@ fn plans_and_screening(dir: &Path, control: Modality) -> Value {
     let mut counts = serde_json::Map::new();
     let mut procedures = serde_json::Map::new();
     for (name, arm) in [("experimental", ArmPlan::Experimental), ("control", ArmPlan::Control(control))] {
-        let request = PlanRequest {
-            case: &case,
-            arm,
-            overrides: Vec::new(),
-            protocol: &protocol,
-            settings: PlannerSettings::default(),
-            seed: 5,
-        };
-        let plan = plan_patient(&request).expect("plan");
-        let record = &plan.record;
-        let file = dir.join(format!("plan-{name}.json"));
-        std::fs::write(&file, serde_json::to_string(record).expect("plan JSON")).expect("write plan");
-        plans.insert(name.into(), json!(file));
+        let (record, files) = write_plan(dir, &case, arm, name);
+        plans.insert(name.into(), files);
         counts.insert(name.into(), json!(record.allocations.len()));
         let single = record
             .allocations
@@ -112,6 +133,48 @@ fn plans_and_screening(dir: &Path, control: Modality) -> Value {
     })
 }
 
+/// Screens and randomizes patients like the walk's at SITE-02 (another stratum than the walk's
+/// patient, whose arm stays the list's) through the API until one is in the control arm, and
+/// writes its control-arm plan (SITE-02's modality) and review bundle.
+async fn control_arm_patient(store: &cryoseed_store::Store, screening: &Value, dir: &Path) -> Value {
+    let control = store
+        .sites()
+        .await
+        .expect("sites")
+        .into_iter()
+        .find(|s| s.site_id == "SITE-02")
+        .and_then(|s| s.control_modality)
+        .expect("SITE-02 declares its control modality");
+    let app = crate::common::router(store);
+    let inv = Client::login(&app, "inv2").await;
+    for n in 1..=20 {
+        let patient_id = format!("{CONTROL_PATIENTS}{n:02}");
+        let mut body = screening.clone();
+        for (k, v) in
+            [("patient_id", json!(patient_id)), ("site_id", json!("SITE-02")), ("screened_on", json!("2026-02-02"))]
+        {
+            body[k] = v;
+        }
+        for k in ["histology_confirmed", "metastatic", "not_amenable_to_curative_therapy"] {
+            body[k] = json!(true);
+        }
+        body["exclusions"]["investigator_judgement_answered"] = json!(true);
+        let r = inv.post("/api/screenings", body).await;
+        assert_eq!(r.status.as_u16(), 201, "screening {patient_id}: {}", r.text);
+        let r =
+            inv.post(&format!("/api/patients/{patient_id}/randomize"), json!({"randomized_on": "2026-02-03"})).await;
+        assert!(r.status.is_success(), "randomizing {patient_id}: {}", r.text);
+        if r.json()["arm"] == "control" {
+            let (record, files) =
+                write_plan(dir, &walk_case(&patient_id), ArmPlan::Control(control), "control-patient");
+            let modality = if control == Modality::Seeds { "seeds" } else { "cryo" };
+            return json!({"patient_id": patient_id, "files": files, "plan_lesions": record.allocations.len(),
+                          "modality": modality, "investigator": "inv2"});
+        }
+    }
+    panic!("20 patients randomized without one in the control arm");
+}
+
 #[test]
 fn browser_walk_from_screening_to_adverse_event() {
     if std::env::var("CRYOSEED_TEST_BROWSER").as_deref() != Ok("1") {
@@ -144,6 +207,7 @@ fn browser_walk_from_screening_to_adverse_event() {
         .and_then(|s| s.control_modality)
         .expect("SITE-01 declares its control modality");
     let mut config = plans_and_screening(work.path(), control);
+    config["control_patient"] = rt.block_on(control_arm_patient(&store, &config["screening"], work.path()));
     config["users"] =
         USERS.iter().map(|u| ((*u).to_owned(), json!(password(u)))).collect::<serde_json::Map<_, _>>().into();
     let config_file = work.path().join("walk.json");

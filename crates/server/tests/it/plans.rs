@@ -10,6 +10,7 @@ use cryoseed_core::protocol::Protocol;
 use serde_json::{Value, json};
 
 on_both!(plans_are_checked_against_the_trial_and_procedures_field_by_field);
+on_both!(review_bundles_are_stored_with_their_plan_and_served_to_site_staff);
 
 /// A plan record in the layout of `cryoseed plan` (only what the service reads).
 fn plan(patient_id: &str, arm: Value, protocol_sha256: &str, lesions: &[&str]) -> Value {
@@ -150,5 +151,102 @@ async fn plans_are_checked_against_the_trial_and_procedures_field_by_field(engin
             assert_eq!(c.get(&path).await.status, StatusCode::FORBIDDEN, "{user} {path}");
         }
         assert_eq!(c.post(&purl, json!({})).await.status, StatusCode::FORBIDDEN);
+    }
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A review bundle in the layout of `cryoseed plan`'s `review.json` (a small but complete one).
+fn review(patient_id: &str, plan_sha256: &str) -> Value {
+    json!({
+        "format": "cryoseed-plan-review", "version": 1, "software_version": "test",
+        "protocol": {"name": "cryoseed-phase2", "version": "x", "sha256": "p"},
+        "patient_id": patient_id, "case_sha256": "c", "plan_sha256": plan_sha256, "prescription_gy": 145.0,
+        "dvh": {"dose_step_gy": 5.8, "curves": [{"name": "GTV_L1", "kind": "target", "volume_permille": [1000, 1000, 950, 400]}]},
+        "layers": [{"kind": "target", "name": "GTV_L1", "level": null, "percent": null}],
+        "probes": [],
+        "planes": [{"plane": "axial", "axes": ["x", "y", "z"], "view_mm": [-20.0, 20.0, -20.0, 20.0], "step_mm": 3.0,
+                    "slices": [{"position_mm": 0.0, "lines": [[0, [100, 0, -100, 100, -100, -100, 100, -100]]], "seeds": [[0, 0]]}]}]
+    })
+}
+
+async fn review_bundles_are_stored_with_their_plan_and_served_to_site_staff(engine: &Engine) {
+    let (store, demo) = engine.demo().await;
+    let app = crate::common::router(&store);
+    let patient = site1_randomized(&store, &demo).await;
+    let inv = Client::login(&app, "inv1").await;
+    let record = inv.get(&format!("/api/patients/{patient}")).await.json();
+    let arm = if record["allocation"]["arm"] == "experimental" {
+        json!({"arm": "experimental"})
+    } else {
+        json!({"arm": "control", "modality": "cryo"})
+    };
+    let lesions: Vec<String> =
+        record["lesions"].as_array().unwrap().iter().map(|l| l["lesion_id"].as_str().unwrap().to_owned()).collect();
+    let sha = Protocol::shipped().hash().to_string();
+    let url = format!("/api/patients/{patient}/plans");
+    // The plan as the file holds it (pretty, with a final newline), and its bundle.
+    let plan_text = serde_json::to_string_pretty(&plan(&patient, arm.clone(), &sha, &[&lesions[0]])).unwrap() + "\n";
+    let plan_sha = sha256(&plan_text);
+    let review_text = review(&patient, &plan_sha).to_string();
+    let counts = || async { (store.plans().await.unwrap().len(), store.plan_reviews().await.unwrap().len()) };
+    let before = counts().await;
+
+    // A bundle of another plan (another file, another case, another patient) is refused by
+    // field, and the plan is not stored without it.
+    let mut foreign = review(&patient, &sha256("another plan.json"));
+    foreign["case_sha256"] = json!("other-case");
+    foreign["patient_id"] = json!("SIM-9999");
+    let r = inv.post(&url, json!({"plan": plan_text, "review": foreign.to_string()})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let fields = r.json()["error"]["fields"].clone();
+    let names: Vec<&String> = fields.as_object().unwrap().keys().collect();
+    assert_eq!(names, ["review.case_sha256", "review.patient_id", "review.plan_sha256"]);
+    assert!(fields["review.plan_sha256"].as_str().unwrap().contains("belongs to another plan"));
+    let r = inv.post(&url, json!({"plan": plan_text, "review": json!({"format": "cryoseed-plan"}).to_string()})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["error"]["fields"]["review.format"].is_string(), "{}", r.text);
+    let r = inv.post(&url, json!({"plan": "{not json", "review": review_text})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["error"]["fields"]["plan"], "is not a JSON text");
+    assert_eq!(counts().await, before, "nothing stored");
+
+    // Plan and bundle together: the bundle is served byte for byte to site staff (audited).
+    let r = inv.post(&url, json!({"plan": plan_text, "review": review_text})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(counts().await, (before.0 + 1, before.1 + 1));
+    let groups = inv.get(&url).await.json();
+    assert_eq!(groups[0]["plan_sha256"], plan_sha.as_str(), "the plan keeps the SHA-256 of its file");
+    assert_eq!(groups[0]["has_review"], true);
+    let review_url = format!("{url}/{plan_sha}/review");
+    for user in ["inv1", "dm1"] {
+        let c = Client::login(&app, user).await;
+        let r = c.get(&review_url).await;
+        assert_eq!(r.status, StatusCode::OK, "{user}: {}", r.text);
+        assert_eq!(r.text, review_text);
+        assert!(r.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    }
+    let audit = store.audit_log(Some(&patient), 0, 10_000).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "view" && e.field.as_deref() == Some("plan_review")), "audited");
+    assert_eq!(inv.get(&format!("{url}/{}/review", "0".repeat(64))).await.status, StatusCode::NOT_FOUND);
+    let page = inv.get(&format!("/patients/{patient}/plans")).await;
+    assert!(page.text.contains(&format!("data-review=\"{review_url}\"")), "{}", page.text);
+
+    // A plan uploaded alone (as before) has no bundle, and the screen says so.
+    let alone = plan(&patient, arm, &sha, &[&lesions[0]]).to_string();
+    assert_eq!(inv.send(Method::POST, &url, Some(alone), "application/json").await.status, StatusCode::CREATED);
+    let groups = inv.get(&url).await.json();
+    assert_eq!((groups[0]["has_review"].clone(), groups[1]["has_review"].clone()), (json!(false), json!(true)));
+    assert!(inv.get(&format!("/patients/{patient}/plans")).await.text.contains("stored without its review bundle"));
+
+    // Blinded roles never receive it.
+    for user in ["reader1", "adj1"] {
+        let c = Client::login(&app, user).await;
+        let r = c.get(&review_url).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{user}");
+        assert!(!r.text.contains("isodose") && !r.text.contains("GTV"), "{}", r.text);
     }
 }

@@ -86,11 +86,13 @@ async fn passwords_and_locales_are_audited(engine: &Engine) {
     assert!(store.verify_audit().await.unwrap().is_intact());
 }
 
-/// A database made by schema 1 (before sign-in existed) upgrades in place, to the newest schema.
+/// A database made by schema 1 (before sign-in, site countries, the per-patient indexes and
+/// plan-review bundles existed) upgrades in place, to the newest schema.
 async fn schema_1_upgrades_to_2(engine: &Engine) {
     let store = engine.fresh(2).await;
     setup(&store, 1, true).await;
     let schema_1 = [
+        "DROP TABLE plan_reviews",
         "DROP TABLE sessions",
         "DROP TABLE user_settings",
         "DROP TABLE credentials",
@@ -108,7 +110,8 @@ async fn schema_1_upgrades_to_2(engine: &Engine) {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.unwrap();
     }
     assert_eq!(store.schema_version().await.unwrap(), 1);
-    assert_eq!(store.migrate().await.unwrap(), vec![2, 3, 4]);
+    assert_eq!(store.migrate().await.unwrap(), vec![2, 3, 4, 5]);
+    assert!(store.plan_reviews().await.unwrap().is_empty());
     store.set_password_hash(ADMIN, INV, PHC).await.unwrap();
     assert!(store.verify_audit().await.unwrap().is_intact());
 }

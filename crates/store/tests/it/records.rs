@@ -6,7 +6,7 @@ use cryoseed_core::Modality;
 use cryoseed_store::export::TrialDocument;
 use cryoseed_store::model::{
     Adjudication, AdverseEventForm, AdverseEventRecord, Assessment, DataQuery, Deviation, FollowUp, Lesion, LesionRole,
-    Plan, Procedure, ProcedureQa, Screening, Signature, Site,
+    Plan, PlanReview, Procedure, ProcedureQa, Screening, Signature, Site,
 };
 use cryoseed_store::{Store, StoreError};
 use cryoseed_trial::TrialError;
@@ -49,7 +49,9 @@ async fn raw(engine: &Engine, sql: &str) {
 async fn row_counts(engine: &Engine) -> Vec<i64> {
     let mut conn = engine.raw().await;
     let mut out = Vec::new();
-    for table in ["patients", "lesions", "adverse_events", "assessments", "procedures", "plans", "audit_log"] {
+    for table in
+        ["patients", "lesions", "adverse_events", "assessments", "procedures", "plans", "plan_reviews", "audit_log"]
+    {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {table}")))
             .fetch_one(&mut conn)
             .await
@@ -169,11 +171,25 @@ async fn bad_input_is_refused_naming_the_field(engine: &Engine) {
     let plans_before = store.plans().await.unwrap().len();
     let good = Plan { document: r#"{"format":"x"}"#.into(), ..plan.clone() };
     let bad = Plan { lesion_id: "T9".into(), ..good.clone() };
-    let err = store.record_plans(INV, &[good.clone(), bad]).await.unwrap_err();
+    let err = store.record_plans(INV, &[good.clone(), bad], None).await.unwrap_err();
     assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "lesion_id"), "{err}");
     assert_eq!(store.plans().await.unwrap().len(), plans_before, "nothing stored");
-    let err = store.record_plans(INV, &[good, plan.clone()]).await.unwrap_err();
+    let err = store.record_plans(INV, &[good.clone(), plan.clone()], None).await.unwrap_err();
     assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "[1].document"), "{err}");
+    // A review bundle that is not JSON, or names no plan SHA-256, takes the plans down with it.
+    let review = PlanReview {
+        review_id: 0,
+        patient_id: ids[0].clone(),
+        plan_sha256: "ab".repeat(32),
+        document: "{oops".into(),
+        sha256: String::new(),
+    };
+    let err = store.record_plans(INV, std::slice::from_ref(&good), Some(&review)).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "document"), "{err}");
+    let review = PlanReview { document: "{}".into(), plan_sha256: "plan.json".into(), ..review };
+    let err = store.record_plans(INV, &[good], Some(&review)).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid { field, .. } if field == "plan_sha256"), "{err}");
+    assert_eq!(store.plans().await.unwrap().len(), plans_before, "nothing stored");
     // A wrong type in an imported document is named by its path.
     let err = TrialDocument::parse(
         r#"{"format":"cryoseed-trial","version":1,"sites":[{"site_id":"S","name":3,"control_modality":null}]}"#,
@@ -282,6 +298,19 @@ async fn small_trial(store: &Store) -> Vec<String> {
             )
             .await
             .unwrap();
+        store
+            .record_plan_review(
+                INV,
+                &PlanReview {
+                    review_id: 0,
+                    patient_id: id.clone(),
+                    plan_sha256: format!("{i:064x}"),
+                    document: json!({"format": "cryoseed-plan-review", "planes": []}).to_string(),
+                    sha256: String::new(),
+                },
+            )
+            .await
+            .unwrap();
         for modality in [Modality::Cryo, Modality::Seeds] {
             store
                 .record_procedure(
@@ -376,6 +405,11 @@ async fn export_import_round_trip(engine: &Engine) {
     small_trial(&store).await;
     let doc = store.export_trial(DM).await.unwrap();
     assert_eq!(doc.allocations.len(), 6);
+    assert_eq!(doc.plan_reviews.len(), 6);
+    assert_eq!(
+        store.plan_review(&doc.plan_reviews[2].patient_id, &format!("{:064x}", 2)).await.unwrap().as_ref(),
+        Some(&doc.plan_reviews[2])
+    );
     let text = doc.to_json();
     assert!(!text.contains("randomization_slots") && !text.contains("block_size"), "the list is never exported");
     assert!(store.audit_log(None, 0, 100_000).await.unwrap().iter().any(|e| e.action == "export"));

@@ -276,8 +276,9 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
     Ok(doc)
 }
 
-/// Writes each randomized patient's plan as `cryoseed plan` would (`PATIENT/plan.json` and the
-/// plan report `PATIENT/report.html`) and an index page; returns the files, relative to the
+/// Writes each randomized patient's plan as `cryoseed plan` would (`PATIENT/plan.json`, the
+/// plan report `PATIENT/report.html` and the plan-review bundle `PATIENT/review.json`, the pair
+/// the web service's plan review takes) and an index page; returns the files, relative to the
 /// demo's output directory.
 fn write_plans(
     dir: &Path,
@@ -296,7 +297,12 @@ fn write_plans(
         std::fs::create_dir_all(&patient_dir)?;
         std::fs::write(patient_dir.join("plan.json"), &plan.plan_json)?;
         std::fs::write(patient_dir.join("report.html"), &plan.report_html)?;
-        files.extend([format!("plans/{id}/plan.json"), format!("plans/{id}/report.html")]);
+        std::fs::write(patient_dir.join("review.json"), &plan.review)?;
+        files.extend([
+            format!("plans/{id}/plan.json"),
+            format!("plans/{id}/report.html"),
+            format!("plans/{id}/review.json"),
+        ]);
         let arm = match r.arm {
             Arm::Experimental => "experimental".to_owned(),
             Arm::Control => {
@@ -620,9 +626,9 @@ fn summary(doc: &DemoDoc, protocol: &Protocol, out: &Path) -> String {
     if plan_files > 0 {
         let _ = writeln!(
             s,
-            "  plans/PATIENT/plan.json and plans/PATIENT/report.html for each of the {} planned patients \
+            "  plans/PATIENT/plan.json, report.html and review.json for each of the {} planned patients \
              (open plans/index.html)",
-            plan_files / 2
+            plan_files / 3
         );
     }
     let db = format!("sqlite://{}", out.join("trial.db").display());

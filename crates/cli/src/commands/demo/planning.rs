@@ -64,6 +64,8 @@ pub struct PatientPlanSummary {
     /// The plan report (`report.html`: allocation, DVHs, slices, verdicts), as `cryoseed plan`
     /// writes it.
     pub report_html: String,
+    /// The plan's review bundle (`review.json` of `cryoseed plan`) for the plan-review screen.
+    pub review: String,
 }
 
 /// Annealing moves of the first seed-optimization round in the demo (the planner's default is
@@ -80,6 +82,12 @@ pub fn settings() -> PlannerSettings {
     settings.seed_search.iterations_per_round = DEMO_ANNEALING_MOVES;
     settings
 }
+
+/// How the demo cuts the review bundle's slices: every 6 mm (every other slice of the 3 mm
+/// grid) within 15 mm of the targets, so that 90 patients' bundles keep the trial database small
+/// (BENCHMARKS.md, "demo").
+pub const DEMO_REVIEW: cryoseed_report::ReviewSettings =
+    cryoseed_report::ReviewSettings { step_mm: 6.0, margin_mm: 15.0 };
 
 /// Plans one randomized patient.
 fn plan_one(
@@ -151,9 +159,11 @@ fn plan_one(
             document: serde_json::to_string(&document)?,
         });
     }
+    let review = cryoseed_report::plan_review(&case, &plan, protocol, &plan_sha256, &DEMO_REVIEW);
     let mut plan_json = serde_json::to_string_pretty(record)?;
     plan_json.push('\n');
     Ok(PatientPlanSummary {
+        review: serde_json::to_string(&review)?,
         plan_sha256,
         lesions,
         all_pass: record.evaluation.all_pass,

@@ -20,7 +20,7 @@ use cryoseed_core::{Modality, SiteId};
 use cryoseed_response::Date;
 use cryoseed_sim::{AeCause, Course, Read, ReadStatus};
 use cryoseed_store::model::{
-    Adjudication, AdverseEventForm, Assessment, FollowUp, Plan, Procedure, ProcedureQa, Role, Site, User,
+    Adjudication, AdverseEventForm, Assessment, FollowUp, Plan, PlanReview, Procedure, ProcedureQa, Role, Site, User,
 };
 use cryoseed_store::{Clock, SimulatedClock, Store};
 use cryoseed_trial::ctcae::{Attribution, Cause, Certainty, SeriousCriterion};
@@ -51,6 +51,8 @@ pub struct WriteCounts {
     pub randomizations: u32,
     /// Plan records (one per target lesion).
     pub plans: u32,
+    /// Plan-review bundles (one per patient's plan).
+    pub plan_reviews: u32,
     /// Procedures.
     pub procedures: u32,
     /// Reads (two per time point).
@@ -278,6 +280,21 @@ pub async fn write_trial(
                     )
                     .await?;
                 counts.plans += 1;
+                if *lesion + 1 == plans[*k].lesions.len() {
+                    store
+                        .record_plan_review(
+                            &actor,
+                            &PlanReview {
+                                review_id: 0,
+                                patient_id: patient_id.clone(),
+                                plan_sha256: plans[*k].plan_sha256.clone(),
+                                document: plans[*k].review.clone(),
+                                sha256: String::new(),
+                            },
+                        )
+                        .await?;
+                    counts.plan_reviews += 1;
+                }
             }
             Action::Procedure(k, p) => {
                 let procedure = &courses[*k].procedures[*p];
