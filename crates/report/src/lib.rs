@@ -3,29 +3,33 @@
 //!
 //! - [`html`]: self-contained HTML documents (provenance, sections of text, tables with
 //!   pass/fail rows, inline figures).
+//! - [`pdf`]: a small PDF writer (standard Helvetica fonts, vector graphics) and the layout of
+//!   the same documents on A4 pages with a running header and footer.
 //! - [`plan_report`](mod@plan_report): the human report of a patient's plan (`report.html`).
-//! - [`svg`]: a small SVG writer with deterministic number formatting and a shared palette.
+//! - [`svg`]: the plots' drawing surface: a display list ([`svg::Figure`]) written as SVG with
+//!   deterministic number formatting and a shared palette, and painted into PDFs.
 //! - [`plot`]: cumulative DVH plots and slices through a case with structure outlines, isolines
 //!   of dose or temperature (marching squares), seeds and probes.
 //! - [`xpt`]: SAS transport (XPORT v5) files for CDISC datasets.
 //! - [`trial_plots`]: Kaplan–Meier with bands, censoring marks and numbers at risk; cumulative
 //!   incidence; forest; waterfall; swimmer; spider; CONSORT flow diagram.
 //! - Trial level, from a [`TrialInput`] (stored snapshot + analysis datasets + response
-//!   assessments): [`analysis`](mod@analysis) (the analysis report `analysis.html` and its numbers
-//!   `analysis.json`), [`cdisc`] (SDTM and ADaM datasets), [`ipd`] (de-identified individual
-//!   participant data); [`dataset`] writes any of them as CSV, SAS transport and a data
-//!   dictionary.
+//!   assessments): [`analysis`](mod@analysis) (the analysis report `analysis.html`,
+//!   `analysis.pdf` and its numbers `analysis.json`), [`cdisc`] (SDTM and ADaM datasets),
+//!   [`ipd`] (de-identified individual participant data); [`dataset`] writes any of them as
+//!   CSV, SAS transport and a data dictionary.
 //!
-//! The key design decision: figures are hand-written SVG strings, with no plotting library, no
-//! fonts to embed and no scripts. They open offline in any browser, embed in HTML as they are,
-//! and are byte-identical for the same inputs. Everything here builds strings; writing them is
-//! the caller's business.
+//! The key design decision: figures are hand-drawn display lists written as SVG, with no plotting
+//! library, no fonts to embed and no scripts. They open offline in any browser, embed in HTML as
+//! they are, paint into the PDF as vector graphics, and are byte-identical for the same inputs.
+//! Everything here builds strings and bytes; writing them is the caller's business.
 
 pub mod analysis;
 pub mod cdisc;
 pub mod dataset;
 pub mod html;
 pub mod ipd;
+pub mod pdf;
 pub mod plan_report;
 pub mod plot;
 pub mod svg;
@@ -33,13 +37,15 @@ pub mod trial_input;
 pub mod trial_plots;
 pub mod xpt;
 
-pub use analysis::{AnalysisSummary, analysis, analysis_html};
+pub use analysis::{AnalysisReport, AnalysisSummary, analysis, analysis_html, analysis_report};
 pub use dataset::{Table, dictionary, dictionary_csv, dictionary_json};
 pub use trial_input::TrialInput;
 
 pub use html::{Block, Document, Mark, Section};
+pub use pdf::RunningHead;
 pub use plan_report::plan_report;
 pub use plot::{DvhCurve, Isolines, Markers, Outline, Plane, SliceSpec, dvh_svg, slice_svg};
+pub use svg::Figure;
 pub use trial_plots::{
     Consort, ConsortArm, ForestRow, KmGroup, SpiderLine, SwimmerLane, WaterfallBar, at_risk, cif_svg, consort_svg,
     forest_svg, km_svg, spider_svg, swimmer_svg, waterfall_svg,

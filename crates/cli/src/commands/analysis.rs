@@ -10,7 +10,7 @@ use crate::output::{self, print};
 use anyhow::Context;
 use cryoseed_core::protocol::Protocol;
 use cryoseed_report::dataset::{Table, dictionary, dictionary_csv, dictionary_json};
-use cryoseed_report::{AnalysisSummary, TrialInput, analysis_html, cdisc, ipd};
+use cryoseed_report::{AnalysisSummary, TrialInput, analysis_report, cdisc, ipd};
 use cryoseed_response::PatientAssessment;
 use cryoseed_store::Store;
 use cryoseed_store::export::TrialDocument;
@@ -45,16 +45,21 @@ pub async fn load(store: &Store, protocol: &Protocol) -> anyhow::Result<TrialDat
 /// The software version printed in reports.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Writes `analysis.html` and `analysis.json` into `dir` (absent or empty).
+/// The files [`write_report`] writes, in order.
+pub const REPORT_FILES: [&str; 3] = ["analysis.html", "analysis.pdf", "analysis.json"];
+
+/// Writes `analysis.html`, `analysis.pdf` and `analysis.json` into `dir` (absent or empty).
 pub fn write_report(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<AnalysisSummary> {
-    let (html, summary) = analysis_html(&data.input(protocol), SOFTWARE_VERSION);
-    let json = serde_json::to_string_pretty(&summary)? + "\n";
+    let report = analysis_report(&data.input(protocol), SOFTWARE_VERSION);
+    let json = serde_json::to_string_pretty(&report.summary)? + "\n";
     output::write_dir_atomically(dir, "--out", |staging| {
-        std::fs::write(staging.join("analysis.html"), &html).context("cannot write analysis.html")?;
-        std::fs::write(staging.join("analysis.json"), &json).context("cannot write analysis.json")?;
+        let contents: [&[u8]; 3] = [report.html.as_bytes(), &report.pdf, json.as_bytes()];
+        for (name, bytes) in REPORT_FILES.iter().zip(contents) {
+            std::fs::write(staging.join(name), bytes).with_context(|| format!("cannot write {name}"))?;
+        }
         Ok(())
     })?;
-    Ok(summary)
+    Ok(report.summary)
 }
 
 /// Writes each table as `NAME.csv` (lower case) and, with `xpt_timestamp`, `NAME.xpt`, plus
@@ -172,8 +177,8 @@ pub struct ReportArgs {
     /// Trial database URL.
     #[arg(long, default_value = crate::commands::DEFAULT_DB)]
     pub db: String,
-    /// Output folder (absent or empty): analysis.html (self-contained) and analysis.json (every
-    /// number of the report).
+    /// Output folder (absent or empty): analysis.html (self-contained), analysis.pdf (the same
+    /// report on A4 pages) and analysis.json (every number of the report).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
@@ -187,7 +192,7 @@ pub fn run_report(args: &ReportArgs, protocol: &Protocol) -> anyhow::Result<()> 
     })?;
     let summary = write_report(&args.out, &data, protocol)?;
     print(&format!(
-        "analysis report of {} randomized patients written to {} (analysis.html, analysis.json); data snapshot SHA-256 {}\n",
+        "analysis report of {} randomized patients written to {} (analysis.html, analysis.pdf, analysis.json); data snapshot SHA-256 {}\n",
         summary.randomized.iter().map(|(_, n)| n).sum::<usize>(),
         args.out.display(),
         summary.snapshot_sha256
