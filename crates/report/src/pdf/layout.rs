@@ -240,10 +240,21 @@ impl Layout {
         if columns == 0 {
             return;
         }
-        let widths = column_widths(headers, rows, columns);
-        let header = TableRow::set(headers, Mark::Plain, &widths, true);
+        // Wide tables are set smaller, down to the size at which every word fits its column.
+        let (cell, widths) = CELL_SIZES
+            .iter()
+            .map(|&size| (Style { size, ..CELL }, column_widths(headers, rows, columns, size)))
+            .find(|(_, (_, words_fit))| *words_fit)
+            .map_or_else(
+                || {
+                    let size = CELL_SIZES[CELL_SIZES.len() - 1];
+                    (Style { size, ..CELL }, column_widths(headers, rows, columns, size).0)
+                },
+                |(cell, (widths, _))| (cell, widths),
+            );
+        let header = TableRow::set(headers, Mark::Plain, &widths, true, cell);
         let body: Vec<TableRow> =
-            rows.iter().map(|(cells, mark)| TableRow::set(cells, *mark, &widths, false)).collect();
+            rows.iter().map(|(cells, mark)| TableRow::set(cells, *mark, &widths, false, cell)).collect();
         let caption_lines =
             caption.map(|c| set_lines(&words(c, CAPTION.font, CAPTION.size, 0.0), CAPTION.size, CONTENT_WIDTH));
         let caption_height = caption_lines.as_ref().map_or(0.0, |l| l.len() as f64 * CAPTION.line_height() + 2.0);
@@ -290,20 +301,20 @@ impl Layout {
             page.paint(false, true);
             let is_verdict = !row.is_header && i + 1 == widths.len() && matches!(row.mark, Mark::Pass | Mark::Fail);
             let style = match (is_verdict, row.mark) {
-                (true, Mark::Pass) => Style { font: Font::Bold, colour: Rgb(0.0, 0.392, 0.0), ..CELL },
-                (true, _) => Style { font: Font::Bold, colour: Rgb(0.627, 0.0, 0.0), ..CELL },
-                _ => CELL,
+                (true, Mark::Pass) => Style { font: Font::Bold, colour: Rgb(0.0, 0.392, 0.0), ..row.cell },
+                (true, _) => Style { font: Font::Bold, colour: Rgb(0.627, 0.0, 0.0), ..row.cell },
+                _ => row.cell,
             };
             if let Some(lines) = row.cells.get(i) {
-                let mut baseline = top - CELL_PAD_Y - CELL.size;
+                let mut baseline = top - CELL_PAD_Y - row.cell.size;
                 for line in lines {
                     let line: Line = if is_verdict {
                         line.iter().map(|(dx, t, _)| (*dx, t.clone(), Font::Bold)).collect()
                     } else {
                         line.clone()
                     };
-                    self.draw_line(&line, x + CELL_PAD_X, baseline, style);
-                    baseline -= CELL.line_height();
+                    self.draw_line(&line, x + cell_pad_x(row.cell.size), baseline, style);
+                    baseline -= row.cell.line_height();
                 }
             }
             x += w;
@@ -312,8 +323,14 @@ impl Layout {
     }
 }
 
-const CELL_PAD_X: f64 = 4.0;
+/// Table text sizes, tried in order.
+const CELL_SIZES: [f64; 3] = [CELL.size, 6.5, 5.5];
 const CELL_PAD_Y: f64 = 2.5;
+
+/// The space between a cell's border and its text, left and right.
+fn cell_pad_x(size: f64) -> f64 {
+    0.5 * size
+}
 
 /// A table row set in its column widths.
 struct TableRow {
@@ -321,10 +338,11 @@ struct TableRow {
     height: f64,
     mark: Mark,
     is_header: bool,
+    cell: Style,
 }
 
 impl TableRow {
-    fn set(cells: &[String], mark: Mark, widths: &[f64], is_header: bool) -> TableRow {
+    fn set(cells: &[String], mark: Mark, widths: &[f64], is_header: bool, cell: Style) -> TableRow {
         let font = if is_header { Font::Bold } else { Font::Regular };
         // A verdict cell is set in bold: measure it so.
         let verdict = |i: usize| !is_header && i + 1 == widths.len() && matches!(mark, Mark::Pass | Mark::Fail);
@@ -334,25 +352,26 @@ impl TableRow {
             .map(|(i, w)| {
                 let text = cells.get(i).map_or("", String::as_str);
                 let f = if verdict(i) { Font::Bold } else { font };
-                set_lines(&words(text, f, CELL.size, 0.0), CELL.size, w - 2.0 * CELL_PAD_X)
+                set_lines(&words(text, f, cell.size, 0.0), cell.size, w - 2.0 * cell_pad_x(cell.size))
             })
             .collect();
         let lines = cells.iter().map(Vec::len).max().unwrap_or(0).max(1);
-        let height = lines as f64 * CELL.line_height() + 2.0 * CELL_PAD_Y;
-        TableRow { cells, height, mark, is_header }
+        let height = lines as f64 * cell.line_height() + 2.0 * CELL_PAD_Y;
+        TableRow { cells, height, mark, is_header, cell }
     }
 }
 
-/// Column widths: each column's natural width (its widest cell on one line) when the table fits
-/// the page; otherwise every column gets at least its longest word and the rest of the width is
-/// shared in proportion to how much more each column would like.
-fn column_widths(headers: &[String], rows: &[(Vec<String>, Mark)], columns: usize) -> Vec<f64> {
-    let pad = 2.0 * CELL_PAD_X;
+/// Column widths at text `size`: each column's natural width (its widest cell on one line) when
+/// the table fits the page; otherwise every column gets at least its longest word and the rest
+/// of the width is shared in proportion to how much more each column would like. The flag says
+/// whether every word fits its column (if not, the columns are narrowed and words broken).
+fn column_widths(headers: &[String], rows: &[(Vec<String>, Mark)], columns: usize, size: f64) -> (Vec<f64>, bool) {
+    let pad = 2.0 * cell_pad_x(size);
     let mut natural = vec![pad; columns];
     let mut minimum = vec![pad; columns];
     let mut measure = |i: usize, text: &str, font: Font| {
-        natural[i] = natural[i].max(font.width(text, CELL.size) + pad);
-        let longest = text.split_whitespace().map(|w| font.width(w, CELL.size)).fold(0.0, f64::max);
+        natural[i] = natural[i].max(font.width(text, size) + pad);
+        let longest = text.split_whitespace().map(|w| font.width(w, size)).fold(0.0, f64::max);
         minimum[i] = minimum[i].max(longest.min(CONTENT_WIDTH / 3.0) + pad);
     };
     for (i, h) in headers.iter().enumerate() {
@@ -366,14 +385,14 @@ fn column_widths(headers: &[String], rows: &[(Vec<String>, Mark)], columns: usiz
     }
     let total: f64 = natural.iter().sum();
     if total <= CONTENT_WIDTH {
-        return natural;
+        return (natural, true);
     }
     let min_total: f64 = minimum.iter().sum();
     if min_total >= CONTENT_WIDTH {
-        return minimum.iter().map(|m| m * CONTENT_WIDTH / min_total).collect();
+        return (minimum.iter().map(|m| m * CONTENT_WIDTH / min_total).collect(), false);
     }
     let slack: f64 = natural.iter().zip(&minimum).map(|(n, m)| n - m).sum();
-    natural.iter().zip(&minimum).map(|(n, m)| m + (CONTENT_WIDTH - min_total) * (n - m) / slack).collect()
+    (natural.iter().zip(&minimum).map(|(n, m)| m + (CONTENT_WIDTH - min_total) * (n - m) / slack).collect(), true)
 }
 
 /// Text shrunk (never below 5 pt) to fit `width`.
@@ -489,11 +508,19 @@ mod tests {
     #[test]
     fn wide_tables_share_the_page_width() {
         let headers: Vec<String> = (0..3).map(|i| format!("column {i}")).collect();
-        let narrow = column_widths(&headers, &[(vec!["1".into(), "2".into(), "3".into()], Mark::Plain)], 3);
+        let (narrow, fits) =
+            column_widths(&headers, &[(vec!["1".into(), "2".into(), "3".into()], Mark::Plain)], 3, 7.5);
+        assert!(fits);
         assert!(narrow.iter().sum::<f64>() < CONTENT_WIDTH);
         let long = "word ".repeat(80);
-        let wide = column_widths(&headers, &[(vec![long.clone(), long, "3".into()], Mark::Plain)], 3);
+        let (wide, fits) = column_widths(&headers, &[(vec![long.clone(), long, "3".into()], Mark::Plain)], 3, 7.5);
+        assert!(fits);
         assert!((wide.iter().sum::<f64>() - CONTENT_WIDTH).abs() < 1e-6);
-        assert!(wide[2] >= Font::Bold.width("column", CELL.size) + 2.0 * CELL_PAD_X - 1e-9, "its longest word");
+        assert!(wide[2] >= Font::Bold.width("column", 7.5) + 2.0 * cell_pad_x(7.5) - 1e-9, "its longest word");
+        // Thirty columns of long words do not fit at any size: the words are broken.
+        let many: Vec<String> = (0..30).map(|_| "experimental".to_owned()).collect();
+        let (squeezed, fits) = column_widths(&many, &[], 30, 5.5);
+        assert!(!fits);
+        assert!((squeezed.iter().sum::<f64>() - CONTENT_WIDTH).abs() < 1e-6);
     }
 }
