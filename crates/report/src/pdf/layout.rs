@@ -506,6 +506,32 @@ mod tests {
     }
 
     #[test]
+    fn long_tables_continue_under_their_header_row_with_the_running_head_on_every_page() {
+        let rows = (0..200).map(|i| (vec![format!("row {i}"), "value".to_owned()], Mark::Plain)).collect();
+        let doc = Document {
+            title: "T".into(),
+            provenance: vec![],
+            sections: vec![Section {
+                heading: "Long".into(),
+                blocks: vec![Block::Table { caption: None, headers: vec!["name".into(), "unit".into()], rows }],
+            }],
+        };
+        let head = RunningHead { left: "protocol P 1.0".into(), right: "cryoseed 1".into(), footer: "hash H".into() };
+        let mut layout = Layout::new();
+        lay_out_section(&mut layout, &doc.sections[0]);
+        let pages = layout.pages.len();
+        assert!(pages >= 3, "{pages} pages");
+        for (i, page) in layout.pages.iter().enumerate() {
+            assert!(page.content().contains("(name) Tj"), "page {}: header row", i + 1);
+        }
+        let last = layout.pages.last().unwrap().content();
+        assert!(last.contains("(row 199) Tj") && !last.contains("(row 0) Tj"));
+        let pdf = String::from_utf8_lossy(&doc.to_pdf(&head)).into_owned();
+        assert_eq!(pdf.matches("(hash H) Tj").count(), pages);
+        assert!(pdf.contains(&format!("(page {pages} of {pages}) Tj")));
+    }
+
+    #[test]
     fn wide_tables_share_the_page_width() {
         let headers: Vec<String> = (0..3).map(|i| format!("column {i}")).collect();
         let (narrow, fits) =
