@@ -88,7 +88,7 @@ enum Command {
     Serve(commands::serve::Args),
     /// Analysis datasets (per patient, per time-to-event endpoint, per treated lesion, burden) as CSV.
     Endpoints(commands::endpoints::Args),
-    /// Analysis report of the stored trial: every endpoint by arm, safety, concordance (analysis.html, analysis.json).
+    /// Analysis report of the stored trial: every endpoint by arm, safety, concordance (analysis.html, analysis.pdf, analysis.json).
     Report(commands::analysis::ReportArgs),
 }
 

@@ -16,10 +16,10 @@ fn main() -> std::io::Result<()> {
     let t2: Vec<f64> = t.iter().map(|v| v * 1.6).collect();
     let b = kaplan_meier(&SurvivalData::new(t2, e).unwrap(), KmCiTransform::LogLog, 0.95).unwrap();
     let groups = [KmGroup { label: "Control".into(), km: &a }, KmGroup { label: "Experimental".into(), km: &b }];
-    std::fs::write(dir.join("km.svg"), km_svg(&groups, "Months", "Survival probability", "LPFS by arm"))?;
+    std::fs::write(dir.join("km.svg"), km_svg(&groups, "Months", "Survival probability", "LPFS by arm").to_svg())?;
     let status: Vec<u32> = (0..40).map(|i| [1, 2, 0][i % 3]).collect();
     let cif = aalen_johansen(&CompetingRisksData::new(t.clone(), status).unwrap(), 1, 0.95).unwrap();
-    std::fs::write(dir.join("cif.svg"), cif_svg(&[("All".into(), &cif)], "Months", "Local progression"))?;
+    std::fs::write(dir.join("cif.svg"), cif_svg(&[("All".into(), &cif)], "Months", "Local progression").to_svg())?;
 
     let grid = Grid::new([81, 81, 41], [Mm(1.0), Mm(1.0), Mm(2.0)], PatientPoint([-40.0, -40.0, -40.0])).unwrap();
     let gtv = Mask::from_fn(grid, |p| p.distance_to(PatientPoint([0.0; 3])).0 <= 15.0);
@@ -32,7 +32,7 @@ fn main() -> std::io::Result<()> {
     let dvh = Dvh::compute(&dose, &gtv).unwrap();
     std::fs::write(
         dir.join("dvh.svg"),
-        dvh_svg(&[DvhCurve { label: "GTV".into(), dvh: &dvh, dashed: false }], Some(Gy(110.0)), "DVH"),
+        dvh_svg(&[DvhCurve { label: "GTV".into(), dvh: &dvh, dashed: false }], Some(Gy(110.0)), "DVH").to_svg(),
     )?;
     let spec = SliceSpec { plane: Plane::Axial, through: PatientPoint([0.0; 3]), half_width_mm: 35.0, size_px: 360.0 };
     let iso = [Isolines {
@@ -44,7 +44,7 @@ fn main() -> std::io::Result<()> {
     }];
     let outlines = [Outline { label: "GTV".into(), mask: &gtv, colour: "#00ff00".into(), dashed: false }];
     let markers = Markers { seeds, probes: vec![] };
-    std::fs::write(dir.join("slice.svg"), slice_svg(&grid, &spec, &outlines, &iso, &markers, "L1"))?;
+    std::fs::write(dir.join("slice.svg"), slice_svg(&grid, &spec, &outlines, &iso, &markers, "L1").to_svg())?;
     let c = Consort {
         screened: 120,
         excluded: vec![("ECOG > 2".into(), 12), ("no bulky lesion".into(), 18)],
@@ -61,6 +61,6 @@ fn main() -> std::io::Result<()> {
             ConsortArm { label: "control".into(), allocated: 45, treated: 45, lost: 0, discontinued: 1, analysed: 45 },
         ],
     };
-    std::fs::write(dir.join("consort.svg"), consort_svg(&c))?;
+    std::fs::write(dir.join("consort.svg"), consort_svg(&c).to_svg())?;
     Ok(())
 }

@@ -4,7 +4,8 @@
 //!
 //! [`analysis`] computes the numbers once into an [`AnalysisSummary`] (also written as
 //! `analysis.json`, so that a test can hold them to the `stats` CLI's numbers on the exported
-//! analysis datasets) and [`analysis_html`] renders the self-contained HTML. Every section ends
+//! analysis datasets) and [`analysis_html`] renders the self-contained HTML; [`analysis_report`]
+//! renders it as HTML and as PDF (A4, the provenance in every page's header and footer). Every section ends
 //! with the protocol version and hash, the software version and the data snapshot's SHA-256, so a
 //! printed page or a screenshot of one section still says what produced it. Nothing depends on
 //! the clock or on map order: the same snapshot gives the same bytes.
@@ -18,7 +19,8 @@
 //! cumulative incidence with Gray's test for competing risks.
 
 use crate::html::{Block, Document, Mark, Section};
-use crate::svg::{Svg, num as svg_num, ticks};
+use crate::pdf::RunningHead;
+use crate::svg::{Figure, Svg, num as svg_num, ticks};
 use crate::trial_input::TrialInput;
 use crate::trial_plots::{
     Consort, ConsortArm, ForestRow, KmGroup, SpiderLine, SwimmerLane, WaterfallBar, cif_svg, consort_svg, forest_svg,
@@ -674,7 +676,7 @@ fn days_months(d: Option<f64>) -> String {
 
 /// The dose–response picture: each lesion's outcome (jittered deterministically by index) against
 /// D90 with the fitted logistic curve.
-fn dose_svg(points: &[(f64, f64)], coefficients: &[(String, f64, [f64; 2], f64)]) -> String {
+fn dose_svg(points: &[(f64, f64)], coefficients: &[(String, f64, [f64; 2], f64)]) -> Figure {
     let (w, h, left, top, pw, ph) = (560.0, 320.0, 60.0, 30.0, 460.0, 230.0);
     let mut svg = Svg::new(w, h);
     let lo = points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
@@ -995,8 +997,9 @@ fn zonal_and_failures(input: &TrialInput<'_>) -> Vec<Block> {
     ]
 }
 
-/// The report's HTML and its numbers. `software_version` is printed on every section.
-pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String, AnalysisSummary) {
+/// The report as a document (rendered as HTML and as PDF) and its numbers. `software_version`
+/// is printed on every section.
+fn analysis_document(input: &TrialInput<'_>, software_version: &str) -> (Document, AnalysisSummary) {
     let (s, figs) = analysis_parts(input, software_version);
     let p = input.protocol;
     let level_pct = format!("{:.0} %", 100.0 * s.ci_level);
@@ -1416,7 +1419,36 @@ pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String,
         provenance,
         sections,
     };
+    (doc, s)
+}
+
+/// The report's HTML and its numbers. `software_version` is printed on every section.
+pub fn analysis_html(input: &TrialInput<'_>, software_version: &str) -> (String, AnalysisSummary) {
+    let (doc, s) = analysis_document(input, software_version);
     (doc.render(), s)
+}
+
+/// The analysis report in both of its forms, from one computation.
+#[derive(Debug)]
+pub struct AnalysisReport {
+    /// `analysis.html`: self-contained HTML.
+    pub html: String,
+    /// `analysis.pdf`: the same content on A4 pages, with the protocol, the software version,
+    /// the data snapshot hash and the page number on every page.
+    pub pdf: Vec<u8>,
+    /// `analysis.json`: the numbers.
+    pub summary: AnalysisSummary,
+}
+
+/// The report as HTML and PDF, and its numbers; both byte-identical for the same snapshot.
+pub fn analysis_report(input: &TrialInput<'_>, software_version: &str) -> AnalysisReport {
+    let (doc, summary) = analysis_document(input, software_version);
+    let head = RunningHead {
+        left: format!("Analysis report — protocol {}", summary.protocol),
+        right: format!("cryoseed {}", summary.software_version),
+        footer: format!("data snapshot SHA-256 {}", summary.snapshot_sha256),
+    };
+    AnalysisReport { html: doc.render(), pdf: doc.to_pdf(&head), summary }
 }
 
 fn median(v: &[f64]) -> Option<f64> {

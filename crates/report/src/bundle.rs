@@ -2,7 +2,7 @@
 //! --db` write into folders and the web service's statistician puts into zip archives, built here
 //! once so that both give the same bytes.
 
-use crate::analysis::{AnalysisSummary, analysis_html};
+use crate::analysis::{AnalysisSummary, analysis_report};
 use crate::dataset::{Table, dictionary, dictionary_csv, dictionary_json};
 use crate::trial_input::TrialInput;
 use crate::xpt::XptError;
@@ -11,11 +11,19 @@ use crate::{cdisc, ipd};
 /// Files by name, in the order they are listed.
 pub type Files = Vec<(String, Vec<u8>)>;
 
-/// `analysis.html` (self-contained) and `analysis.json` (every number of the report).
+/// `analysis.html` (self-contained), `analysis.pdf` (the same on A4 pages) and `analysis.json`
+/// (every number of the report).
 pub fn report_files(input: &TrialInput<'_>, software_version: &str) -> (Files, AnalysisSummary) {
-    let (html, summary) = analysis_html(input, software_version);
-    let json = serde_json::to_string_pretty(&summary).expect("the summary serializes") + "\n";
-    (vec![("analysis.html".into(), html.into_bytes()), ("analysis.json".into(), json.into_bytes())], summary)
+    let report = analysis_report(input, software_version);
+    let json = serde_json::to_string_pretty(&report.summary).expect("the summary serializes") + "\n";
+    (
+        vec![
+            ("analysis.html".into(), report.html.into_bytes()),
+            ("analysis.pdf".into(), report.pdf),
+            ("analysis.json".into(), json.into_bytes()),
+        ],
+        report.summary,
+    )
 }
 
 /// Each table as `name.csv` (lower case) and, with `xpt_timestamp`, `name.xpt`, then

@@ -1,9 +1,10 @@
 //! Self-contained HTML documents: a title, a provenance block (protocol, software version,
 //! input hashes — printed on the page, as every trial document must show what produced it),
 //! and sections of paragraphs, tables and inline SVG figures. No scripts, no external
-//! stylesheets or fonts: the file opens offline and prints as it shows.
+//! stylesheets or fonts: the file opens offline and prints as it shows. The same [`Document`]
+//! is also laid out on A4 pages as a PDF ([`Document::to_pdf`]).
 
-use crate::svg::escape;
+use crate::svg::{Figure, escape};
 use std::fmt::Write;
 
 /// How a table cell or row is marked.
@@ -44,8 +45,8 @@ pub enum Block {
         /// Rows: cells and the row's mark.
         rows: Vec<(Vec<String>, Mark)>,
     },
-    /// Figures (SVG documents) side by side, wrapping.
-    Figures(Vec<String>),
+    /// Figures side by side, wrapping.
+    Figures(Vec<Figure>),
     /// Key–value pairs.
     Definitions(Vec<(String, String)>),
 }
@@ -146,11 +147,11 @@ fn render_block(out: &mut String, block: &Block) {
             }
             out.push_str("</tbody></table>\n");
         }
-        Block::Figures(svgs) => {
+        Block::Figures(figures) => {
             out.push_str("<div class=\"figs\">\n");
-            for svg in svgs {
+            for figure in figures {
                 // Figures come from this crate's SVG writer: inline them as they are.
-                out.push_str(svg);
+                out.push_str(&figure.to_svg());
             }
             out.push_str("</div>\n");
         }

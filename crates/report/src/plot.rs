@@ -10,7 +10,7 @@
 //! rule puts the boundary.
 
 use crate::contour::{Window, march, slice_index};
-use crate::svg::{PALETTE, Svg, num, ticks};
+use crate::svg::{Figure, PALETTE, Svg, num, ticks};
 use cryoseed_core::{Gy, PatientPoint};
 use cryoseed_volume::{Dvh, Field, Grid, Mask};
 
@@ -26,7 +26,7 @@ pub struct DvhCurve<'a> {
 }
 
 /// A cumulative DVH plot (volume % against dose, Gy) with the prescription marked.
-pub fn dvh_svg(curves: &[DvhCurve<'_>], prescription: Option<Gy>, title: &str) -> String {
+pub fn dvh_svg(curves: &[DvhCurve<'_>], prescription: Option<Gy>, title: &str) -> Figure {
     let (w, h) = (640.0, 400.0);
     let (left, right, top, bottom) = (60.0, 170.0, 30.0, 50.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
@@ -159,7 +159,7 @@ pub fn slice_svg(
     isolines: &[Isolines<'_>],
     markers: &Markers,
     title: &str,
-) -> String {
+) -> Figure {
     let (ha, va, fa) = spec.plane.axes();
     let dims = grid.dims();
     let spacing = grid.spacing_mm();

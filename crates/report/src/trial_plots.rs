@@ -1,10 +1,10 @@
 //! Trial plots: Kaplan–Meier by arm with confidence bands, censoring marks and a numbers-at-risk
 //! table; cumulative incidence; forest plot; waterfall; swimmer; spider; CONSORT flow diagram.
 //!
-//! Inputs are the `stats` crate's estimates or plain values; every plot is an SVG string from
+//! Inputs are the `stats` crate's estimates or plain values; every plot is a [`Figure`] from
 //! [`crate::svg`], deterministic for the same input.
 
-use crate::svg::{PALETTE, Svg, num, ticks};
+use crate::svg::{Figure, PALETTE, Svg, num, ticks};
 use cryoseed_stats::{CumulativeIncidence, KaplanMeier};
 
 /// Plot area margins shared by the time-axis plots.
@@ -43,7 +43,7 @@ pub struct KmLabels<'a> {
 
 /// Kaplan–Meier curves by group with pointwise confidence bands (the estimate's own transform
 /// and level), `+` marks at censoring times, and the numbers at risk under the time axis.
-pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &str) -> String {
+pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &str) -> Figure {
     km_svg_labelled(
         groups,
         &KmLabels { time: time_label, y: y_label, title, at_risk: "Number at risk", events: "events" },
@@ -51,7 +51,7 @@ pub fn km_svg(groups: &[KmGroup<'_>], time_label: &str, y_label: &str, title: &s
 }
 
 /// [`km_svg`] with every word given (the web service draws it in the user's language).
-pub fn km_svg_labelled(groups: &[KmGroup<'_>], labels: &KmLabels<'_>) -> String {
+pub fn km_svg_labelled(groups: &[KmGroup<'_>], labels: &KmLabels<'_>) -> Figure {
     let KmLabels { time: time_label, y: y_label, title, .. } = *labels;
     const LEFT: f64 = 110.0;
     let (w, ph, pw) = (900.0, 320.0, 520.0);
@@ -136,7 +136,7 @@ pub fn km_svg_labelled(groups: &[KmGroup<'_>], labels: &KmLabels<'_>) -> String 
 }
 
 /// Cumulative incidence curves (step functions) by group.
-pub fn cif_svg(groups: &[(String, &CumulativeIncidence)], time_label: &str, title: &str) -> String {
+pub fn cif_svg(groups: &[(String, &CumulativeIncidence)], time_label: &str, title: &str) -> Figure {
     let (w, ph, pw) = (860.0, 300.0, 520.0);
     let h = TOP + ph + 50.0;
     let t_max = groups.iter().flat_map(|(_, c)| c.table.last().map(|r| r.time)).fold(1.0, f64::max);
@@ -194,7 +194,7 @@ pub struct ForestRow {
 
 /// A forest plot: estimates with confidence intervals per row, a reference line at `null_value`
 /// (1 for ratios, 0 for differences), on a log axis when `log_scale` (ratios).
-pub fn forest_svg(rows: &[ForestRow], null_value: f64, log_scale: bool, x_label: &str, title: &str) -> String {
+pub fn forest_svg(rows: &[ForestRow], null_value: f64, log_scale: bool, x_label: &str, title: &str) -> Figure {
     let (w, pw, label_w) = (760.0, 360.0, 200.0);
     let row_h = 24.0;
     let h = TOP + row_h * rows.len() as f64 + 60.0;
@@ -244,7 +244,7 @@ pub struct WaterfallBar {
 
 /// Waterfall of best % change in target sum, sorted from largest increase to largest decrease,
 /// with the RECIST +20 % and −30 % reference lines; `group_labels` names the colours.
-pub fn waterfall_svg(bars: &[WaterfallBar], group_labels: &[String], title: &str) -> String {
+pub fn waterfall_svg(bars: &[WaterfallBar], group_labels: &[String], title: &str) -> Figure {
     let (w, ph, pw) = (760.0, 300.0, 560.0);
     let h = TOP + ph + 40.0;
     let mut sorted: Vec<&WaterfallBar> = bars.iter().collect();
@@ -301,7 +301,7 @@ pub struct SwimmerLane {
 }
 
 /// A swimmer plot: one bar per patient with event markers (response, progression, death…).
-pub fn swimmer_svg(lanes: &[SwimmerLane], time_label: &str, title: &str) -> String {
+pub fn swimmer_svg(lanes: &[SwimmerLane], time_label: &str, title: &str) -> Figure {
     let (w, pw, lw) = (760.0, 520.0, 110.0);
     let lane_h = 14.0;
     let ph = lane_h * lanes.len() as f64;
@@ -403,7 +403,7 @@ pub struct SpiderLine {
 }
 
 /// A spider plot of % change in target sum over time per patient, with the +20 / −30 % lines.
-pub fn spider_svg(lines: &[SpiderLine], group_labels: &[String], time_label: &str, title: &str) -> String {
+pub fn spider_svg(lines: &[SpiderLine], group_labels: &[String], time_label: &str, title: &str) -> Figure {
     let (w, ph, pw) = (760.0, 300.0, 560.0);
     let h = TOP + ph + 60.0;
     let t_max = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).fold(1.0, f64::max);
@@ -508,12 +508,12 @@ impl ConsortLabels<'static> {
 }
 
 /// The CONSORT 2010 flow diagram (enrolment, allocation, follow-up, analysis).
-pub fn consort_svg(c: &Consort) -> String {
+pub fn consort_svg(c: &Consort) -> Figure {
     consort_svg_labelled(c, &ConsortLabels::ENGLISH)
 }
 
 /// [`consort_svg`] with every word given (the web service draws it in the user's language).
-pub fn consort_svg_labelled(c: &Consort, labels: &ConsortLabels<'_>) -> String {
+pub fn consort_svg_labelled(c: &Consort, labels: &ConsortLabels<'_>) -> Figure {
     let excluded_total: usize = c.excluded.iter().map(|(_, n)| n).sum();
     let n_arms = c.arms.len().max(1);
     let w = 300.0 * n_arms as f64 + 100.0;

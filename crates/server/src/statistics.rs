@@ -173,7 +173,7 @@ fn enrolment_svg(tr: Tr, e: &Enrolment) -> String {
         svg.line(left + pw + 12.0, ly - 4.0, left + pw + 32.0, ly - 4.0, colour, 2.0, None);
         svg.text(left + pw + 38.0, ly, &format!("{site} ({})", num(prev)), 11.0, "start", "#000");
     }
-    svg.finish(title)
+    svg.finish(title).to_svg()
 }
 
 // ---------------------------------------------------------------- CONSORT, endpoints
@@ -285,6 +285,7 @@ fn consort_figure(tr: Tr, figures: &TrialFigures) -> String {
             title: tr.get("consort.title"),
         },
     )
+    .to_svg()
 }
 
 fn endpoint_key(code: &str) -> &'static str {
@@ -315,6 +316,7 @@ fn km_figures(tr: Tr, figures: &TrialFigures) -> Vec<String> {
                     events: tr.get("stats.events"),
                 },
             )
+            .to_svg()
         })
         .collect()
 }

@@ -44,7 +44,10 @@ pub async fn load(store: &Store, protocol: &Protocol) -> anyhow::Result<TrialDat
 /// The software version printed in reports.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Writes `analysis.html` and `analysis.json` into `dir` (absent or empty).
+/// The files [`write_report`] writes, in order.
+pub const REPORT_FILES: [&str; 3] = ["analysis.html", "analysis.pdf", "analysis.json"];
+
+/// Writes `analysis.html`, `analysis.pdf` and `analysis.json` into `dir` (absent or empty).
 pub fn write_report(dir: &Path, data: &TrialData, protocol: &Protocol) -> anyhow::Result<AnalysisSummary> {
     let (files, summary) = bundle::report_files(&data.input(protocol), SOFTWARE_VERSION);
     write_files(dir, "--out", &files)?;
@@ -140,8 +143,8 @@ pub struct ReportArgs {
     /// Trial database URL.
     #[arg(long, default_value = crate::commands::DEFAULT_DB)]
     pub db: String,
-    /// Output folder (absent or empty): analysis.html (self-contained) and analysis.json (every
-    /// number of the report).
+    /// Output folder (absent or empty): analysis.html (self-contained), analysis.pdf (the same
+    /// report on A4 pages) and analysis.json (every number of the report).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
@@ -155,7 +158,7 @@ pub fn run_report(args: &ReportArgs, protocol: &Protocol) -> anyhow::Result<()> 
     })?;
     let summary = write_report(&args.out, &data, protocol)?;
     print(&format!(
-        "analysis report of {} randomized patients written to {} (analysis.html, analysis.json); data snapshot SHA-256 {}\n",
+        "analysis report of {} randomized patients written to {} (analysis.html, analysis.pdf, analysis.json); data snapshot SHA-256 {}\n",
         summary.randomized.iter().map(|(_, n)| n).sum::<usize>(),
         args.out.display(),
         summary.snapshot_sha256

@@ -75,6 +75,9 @@ fn report_numbers_equal_the_stats_cli_on_the_exported_analysis_datasets() {
     let report2 = dir.path().join("report2");
     assert!(cryoseed(&["report", "--db", &fx.url, "--out", report2.to_str().unwrap()]).status.success());
     assert_eq!(std::fs::read(report2.join("analysis.html")).unwrap(), html.as_bytes());
+    let pdf = std::fs::read(report.join("analysis.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-1.7") && pdf.ends_with(b"%%EOF\n"));
+    assert_eq!(std::fs::read(report2.join("analysis.pdf")).unwrap(), pdf);
 
     let ep = dir.path().join("endpoints");
     let o = cryoseed(&["endpoints", "--db", &fx.url, "--out", ep.to_str().unwrap()]);

@@ -194,6 +194,7 @@ fn demo_runs_the_trial_into_a_database_byte_for_byte_per_seed() {
         "endpoints/lesions.csv",
         "endpoints/burden.csv",
         "report/analysis.html",
+        "report/analysis.pdf",
         "sdtm/dm.xpt",
         "adam/adtte.xpt",
         "ipd/define.csv",

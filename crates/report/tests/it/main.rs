@@ -16,8 +16,8 @@ fn dvh_plot_is_deterministic_and_labels_its_curves() {
     let (_, ball, dose) = setup();
     let dvh = Dvh::compute(&dose, &ball).unwrap();
     let curves = [DvhCurve { label: "PTV <margin>".into(), dvh: &dvh, dashed: false }];
-    let a = dvh_svg(&curves, Some(Gy(110.0)), "DVH");
-    let b = dvh_svg(&curves, Some(Gy(110.0)), "DVH");
+    let a = dvh_svg(&curves, Some(Gy(110.0)), "DVH").to_svg();
+    let b = dvh_svg(&curves, Some(Gy(110.0)), "DVH").to_svg();
     assert_eq!(a, b);
     assert!(a.starts_with("<svg"));
     assert!(a.contains("PTV &lt;margin&gt;"));
@@ -35,7 +35,7 @@ fn slice_shows_outlines_isodoses_and_seeds_in_their_planes() {
         seeds: vec![PatientPoint([1.0, 2.0, 0.5]), PatientPoint([1.0, 2.0, 9.0])],
         probes: vec![(PatientPoint([0.0, 0.0, -5.0]), PatientPoint([0.0, -30.0, -5.0]))],
     };
-    let svg = slice_svg(&grid, &spec, &outlines, &iso, &markers, "L1");
+    let svg = slice_svg(&grid, &spec, &outlines, &iso, &markers, "L1").to_svg();
     // Two paths (GTV and 100 Gy), one seed in the slice (the other is 9 mm away), one probe.
     assert_eq!(svg.matches("<path").count(), 2);
     assert_eq!(svg.matches("<circle").count(), 2, "one seed dot plus its legend dot");
@@ -47,13 +47,14 @@ fn slice_shows_outlines_isodoses_and_seeds_in_their_planes() {
     let r = ((first[0] - 150.0).powi(2) + (first[1] - 180.0).powi(2)).sqrt();
     assert!((r - 30.0).abs() < 1.0, "{r}");
     for plane in [Plane::Coronal, Plane::Sagittal] {
-        let s = slice_svg(&grid, &SliceSpec { plane, ..spec }, &outlines, &iso, &markers, "L1");
+        let s = slice_svg(&grid, &SliceSpec { plane, ..spec }, &outlines, &iso, &markers, "L1").to_svg();
         assert!(s.contains(plane.name()));
         assert_eq!(s.matches("<path").count(), 2);
     }
 }
 
 mod fixture;
+mod pdf;
 mod trial;
 mod trial_plots;
 mod xpt;

@@ -15,7 +15,7 @@ use cryoseed_trial::endpoints::AnalysisDatasets;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-struct Loaded {
+pub(crate) struct Loaded {
     _fixture: Fixture,
     doc: TrialDocument,
     datasets: AnalysisDatasets,
@@ -24,7 +24,7 @@ struct Loaded {
 }
 
 impl Loaded {
-    fn input(&self) -> TrialInput<'_> {
+    pub(crate) fn input(&self) -> TrialInput<'_> {
         TrialInput {
             doc: &self.doc,
             datasets: &self.datasets,
@@ -51,7 +51,7 @@ fn load(seed: u64) -> Loaded {
 }
 
 /// The fixture with seed 7, built once for the tests of this file.
-fn trial() -> &'static Loaded {
+pub(crate) fn trial() -> &'static Loaded {
     static TRIAL: OnceLock<Loaded> = OnceLock::new();
     TRIAL.get_or_init(|| load(7))
 }

@@ -259,7 +259,7 @@ fn fill(dir: &Path, args: &Args, protocol: &Protocol) -> anyhow::Result<DemoDoc>
     }
     progress("writing the analysis report, the CDISC SDTM and ADaM datasets and the de-identified IPD");
     crate::commands::analysis::write_report(&dir.join("report"), &data, protocol)?;
-    files.extend(["report/analysis.html".to_owned(), "report/analysis.json".to_owned()]);
+    files.extend(crate::commands::analysis::REPORT_FILES.iter().map(|name| format!("report/{name}")));
     for (sub, names) in [
         ("sdtm", crate::commands::analysis::write_sdtm(&dir.join("sdtm"), &data, protocol)?),
         ("adam", crate::commands::analysis::write_adam(&dir.join("adam"), &data, protocol)?),
