@@ -29,8 +29,9 @@ async fn dashboard_numbers_are_the_reports_and_exports_are_audited(engine: &Engi
     let (datasets, assessments) = store.analysis(&protocol).await.unwrap();
     let input = TrialInput { doc: &doc, datasets: &datasets, assessments: &assessments, protocol: &protocol };
     let (report, summary) = bundle::report_files(&input, SOFTWARE_VERSION);
-    let analysis_json: Value = serde_json::from_slice(&report[1].1).unwrap();
-    assert_eq!(report[1].0, "analysis.json");
+    let names: Vec<&str> = report.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["analysis.html", "analysis.pdf", "analysis.json"]);
+    let analysis_json: Value = serde_json::from_slice(&report[2].1).unwrap();
 
     // The dashboard's numbers are the report's, every one of them; the view is audited.
     let views = actions(&store, "view").await;
