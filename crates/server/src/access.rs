@@ -176,7 +176,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "Accept one reader's reads, with a reason",
         ADJUDICATOR,
     ),
-    route("GET", "/api/patients/{patient_id}/adverse-events", Kind::Api, "The patient's adverse events", SITE_STAFF),
+    route(
+        "GET",
+        "/api/patients/{patient_id}/adverse-events",
+        Kind::Api,
+        "The patient's adverse events, a page at a time (most recent first page; Link and X-Total-Count headers)",
+        SITE_STAFF,
+    ),
     route(
         "POST",
         "/api/patients/{patient_id}/adverse-events",

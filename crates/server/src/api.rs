@@ -316,8 +316,14 @@ pub struct PatientRecord {
     pub assessments: Vec<Assessment>,
     /// Adjudication.
     pub adjudication: Option<Adjudication>,
-    /// Adverse events.
+    /// Adverse events: the most recent [`TIMELINE_ADVERSE_EVENTS`] (below `ae_before` when the
+    /// timeline pages back), in id order; the whole list is paged at
+    /// `GET /api/patients/{id}/adverse-events`.
     pub adverse_events: Vec<AdverseEventRecord>,
+    /// How many adverse events the patient has in all.
+    pub adverse_events_total: u64,
+    /// Whether the patient has events older than the first of `adverse_events`.
+    pub older_adverse_events: bool,
     /// Deviations.
     pub deviations: Vec<Deviation>,
     /// Queries.
@@ -367,10 +373,26 @@ pub async fn blinded_patient(store: &Store, current: &Current, patient: Patient)
     })
 }
 
-/// The full record of a patient (unblinded roles); the read is audited when it shows the arm,
-/// plans or procedures.
-pub async fn patient_record(store: &Store, current: &Current, patient: Patient) -> ApiResult<PatientRecord> {
+/// Adverse events in a patient's record (the timeline); older ones are a page away.
+pub const TIMELINE_ADVERSE_EVENTS: u32 = 50;
+
+/// The full record of a patient (unblinded roles), with the adverse events below `ae_before`
+/// (the most recent when `None`); the read is audited when it shows the arm, plans or
+/// procedures.
+pub async fn patient_record(
+    store: &Store,
+    current: &Current,
+    patient: Patient,
+    ae_before: Option<i64>,
+) -> ApiResult<PatientRecord> {
     let id = patient.patient_id.clone();
+    // One more than shown tells whether older events remain.
+    let (mut adverse_events, adverse_events_total) =
+        store.patient_adverse_events_page(&id, TIMELINE_ADVERSE_EVENTS + 1, ae_before).await?;
+    let older_adverse_events = adverse_events.len() > TIMELINE_ADVERSE_EVENTS as usize;
+    if older_adverse_events {
+        adverse_events.remove(0);
+    }
     let record = PatientRecord {
         screening: store.patient_screenings(&id).await?.into_iter().next(),
         allocation: store.allocation(&id).await?.map(AllocationView::from),
@@ -384,7 +406,9 @@ pub async fn patient_record(store: &Store, current: &Current, patient: Patient) 
         procedures: store.patient_procedures(&id).await?,
         assessments: reads_for(current, store.patient_assessments(&id).await?, &id),
         adjudication: store.patient_adjudications(&id).await?.into_iter().next(),
-        adverse_events: store.patient_adverse_events(&id).await?,
+        adverse_events,
+        adverse_events_total,
+        older_adverse_events,
         deviations: store.patient_deviations(&id).await?,
         queries: store.patient_queries(&id).await?,
         signatures: store.patient_signatures(&id).await?,
@@ -417,7 +441,7 @@ pub async fn patient(
     Ok(if is_blinded(current.user.role) {
         Json(blinded_patient(&state.store, &current, patient).await?).into_response()
     } else {
-        Json(patient_record(&state.store, &current, patient).await?).into_response()
+        Json(patient_record(&state.store, &current, patient, None).await?).into_response()
     })
 }
 
@@ -905,14 +929,54 @@ pub async fn adjudicate(
 
 // ---------------------------------------------------------------- adverse events
 
-/// `GET /api/patients/{id}/adverse-events`.
+/// `?limit=&before=` of the adverse-event list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdverseEventPage {
+    /// Events per page, 1 to [`MAX_ADVERSE_EVENT_PAGE`] (default [`ADVERSE_EVENT_PAGE`]).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Only events with a smaller id (the `Link: rel="next"` of the previous page).
+    #[serde(default)]
+    pub before: Option<i64>,
+}
+
+/// Default page size of the adverse-event list.
+pub const ADVERSE_EVENT_PAGE: u32 = 100;
+/// Largest page of the adverse-event list.
+pub const MAX_ADVERSE_EVENT_PAGE: u32 = 500;
+
+/// `GET /api/patients/{id}/adverse-events[?limit=N&before=ID]`: the most recent `limit` events
+/// (below `before`), in id order; `X-Total-Count` says how many the patient has, and `Link:
+/// <…?limit=N&before=ID>; rel="next"` points at the older ones while there are any.
 pub async fn adverse_events(
     State(state): State<AppState>,
     Auth(current): Auth,
     Path(patient_id): Path<String>,
-) -> ApiResult<Json<Vec<AdverseEventRecord>>> {
+    QueryParams(q): QueryParams<AdverseEventPage>,
+) -> ApiResult<Response> {
+    let limit = q.limit.unwrap_or(ADVERSE_EVENT_PAGE);
+    if !(1..=MAX_ADVERSE_EVENT_PAGE).contains(&limit) {
+        return Err(ApiError::field("limit", format!("{limit}: between 1 and {MAX_ADVERSE_EVENT_PAGE}")));
+    }
     visible_patient(&state.store, &current, &patient_id).await?;
-    Ok(Json(state.store.patient_adverse_events(&patient_id).await?))
+    // One more than asked tells whether older events remain.
+    let (mut page, total) = state.store.patient_adverse_events_page(&patient_id, limit + 1, q.before).await?;
+    let more = page.len() > limit as usize;
+    if more {
+        page.remove(0);
+    }
+    let mut response = Json(page.as_slice()).into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-total-count", axum::http::HeaderValue::from(total));
+    if let (true, Some(first)) = (more, page.first()) {
+        let link =
+            format!("</api/patients/{patient_id}/adverse-events?limit={limit}&before={}>; rel=\"next\"", first.ae_id);
+        if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+            headers.insert(axum::http::header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
 /// An adverse event as entered.

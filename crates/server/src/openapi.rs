@@ -58,13 +58,22 @@ fn example(method: &str, path: &str) -> Option<Value> {
     })
 }
 
-fn query_parameters(path: &str) -> Vec<Value> {
+fn query_parameters(method: &str, path: &str) -> Vec<Value> {
     let q = |name: &str, required: bool, kind: &str, description: &str| json!({"name": name, "in": "query", "required": required, "schema": {"type": kind}, "description": description});
-    match path {
-        "/api/ctcae/terms" => {
+    match (method, path) {
+        ("GET", "/api/patients/{patient_id}/adverse-events") => vec![
+            q("limit", false, "integer", "events per page, 1–500, default 100 (the most recent)"),
+            q(
+                "before",
+                false,
+                "integer",
+                "only events with a smaller id; the response's `Link: <…>; rel=\"next\"` header gives the next page, `X-Total-Count` the patient's total",
+            ),
+        ],
+        (_, "/api/ctcae/terms") => {
             vec![q("q", true, "string", "text to search"), q("limit", false, "integer", "1–50, default 10")]
         }
-        "/api/audit" => vec![
+        (_, "/api/audit") => vec![
             q("entity_id", true, "string", "the record's id"),
             q("after", false, "integer", "entries after this sequence number"),
             q("limit", false, "integer", "1–1000, default 200"),
@@ -83,7 +92,7 @@ pub fn document() -> Value {
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
-        parameters.extend(query_parameters(spec.path));
+        parameters.extend(query_parameters(spec.method, spec.path));
         if spec.roles.is_some() && spec.is_state_changing() {
             parameters.push(json!({
                 "name": "X-CSRF-Token", "in": "header", "required": true, "schema": {"type": "string"},

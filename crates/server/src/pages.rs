@@ -313,6 +313,17 @@ struct PatientPage {
     can_record_procedure: bool,
     today: String,
     data: Option<crate::records::DataPanel>,
+    ae_window: Option<AeWindow>,
+}
+
+/// Which adverse events the timeline shows when it does not show them all.
+struct AeWindow {
+    /// `shown / total`, locale-formatted.
+    shown: String,
+    /// The page of older events, when there are any.
+    older: Option<String>,
+    /// Back to the most recent events (when paged back).
+    newest: Option<String>,
 }
 
 /// `?field=` of the timeline: a record link's query reference for the query form.
@@ -321,6 +332,9 @@ pub struct TimelineQuery {
     /// Record and field (`adverse_event 3`).
     #[serde(default)]
     pub field: String,
+    /// Show the adverse events below this id (paging back through a long list).
+    #[serde(default)]
+    pub ae_before: Option<i64>,
 }
 
 fn lesion_rows(tr: Tr, lesions: &[cryoseed_store::model::Lesion]) -> Vec<LesionRow> {
@@ -370,6 +384,7 @@ pub async fn patient(
     let mut events = Vec::new();
     let mut data = None;
     let (lesions, arm, checklist, randomized, eligible);
+    let mut ae_window = None;
     if is_blinded(role) {
         let view = api::blinded_patient(&state.store, &current, patient.clone()).await?;
         lesions = lesion_rows(tr, &view.lesions);
@@ -384,7 +399,20 @@ pub async fn patient(
         }
         (arm, checklist, randomized, eligible) = (None, None, false, false);
     } else {
-        let record = api::patient_record(&state.store, &current, patient.clone()).await?;
+        let record = api::patient_record(&state.store, &current, patient.clone(), q.ae_before).await?;
+        let shown = record.adverse_events.len() as u64;
+        if record.adverse_events_total > shown || q.ae_before.is_some() {
+            let older = record
+                .adverse_events
+                .first()
+                .filter(|_| record.older_adverse_events)
+                .map(|first| format!("/patients/{pid}?ae_before={}", first.ae_id));
+            ae_window = Some(AeWindow {
+                shown: format!("{} / {}", tr.number(shown as f64, 0), tr.number(record.adverse_events_total as f64, 0)),
+                older,
+                newest: q.ae_before.map(|_| format!("/patients/{pid}")),
+            });
+        }
         lesions = lesion_rows(tr, &record.lesions);
         randomized = record.allocation.is_some();
         eligible = record.screening.as_ref().is_some_and(|s| s.status == "eligible");
@@ -488,6 +516,7 @@ pub async fn patient(
         can_record_procedure: randomized && allows("/patients/{patient_id}/procedures/new", "GET"),
         today: today(),
         data,
+        ae_window,
         patient_id: patient.patient_id,
     }))
 }

@@ -718,10 +718,12 @@ impl Store {
             patient_id: String,
         }
         let mut statuses = BTreeMap::new();
-        for row in self.json_rows::<StatusRow>(&["patient_id", "status"], "screenings", "patient_id", None).await? {
+        for row in
+            self.json_rows::<StatusRow>(&["patient_id", "status"], "screenings", "patient_id", None, None).await?
+        {
             statuses.insert(row.patient_id, PatientStatus { screening: Some(row.status), randomized: false });
         }
-        for row in self.json_rows::<AllocatedRow>(&["patient_id"], "allocations", "patient_id", None).await? {
+        for row in self.json_rows::<AllocatedRow>(&["patient_id"], "allocations", "patient_id", None, None).await? {
             statuses.entry(row.patient_id).or_insert(PatientStatus { screening: None, randomized: false }).randomized =
                 true;
         }
@@ -912,15 +914,37 @@ impl Store {
 
     /// Every adverse event, by id.
     pub async fn adverse_events(&self) -> Result<Vec<AdverseEventRecord>> {
-        self.adverse_events_of(None).await
+        self.adverse_events_of(None, None).await
     }
 
     /// The adverse events of one patient, in the same order (a keyed read).
     pub async fn patient_adverse_events(&self, patient_id: &str) -> Result<Vec<AdverseEventRecord>> {
-        self.adverse_events_of(Some(patient_id)).await
+        self.adverse_events_of(Some(patient_id), None).await
     }
 
-    async fn adverse_events_of(&self, patient_id: Option<&str>) -> Result<Vec<AdverseEventRecord>> {
+    /// One page of a patient's adverse events: the newest `limit` whose id is below `before`
+    /// (from the newest when `None`), in id order, and how many events the patient has in all.
+    /// The next page back starts below the first id of this one.
+    pub async fn patient_adverse_events_page(
+        &self,
+        patient_id: &str,
+        limit: u32,
+        before: Option<i64>,
+    ) -> Result<(Vec<AdverseEventRecord>, u64)> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM adverse_events WHERE patient_id = $1")
+            .bind(patient_id.to_owned())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let page = self.adverse_events_of(Some(patient_id), Some(Window { limit, before })).await?;
+        Ok((page, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn adverse_events_of(
+        &self,
+        patient_id: Option<&str>,
+        window: Option<Window>,
+    ) -> Result<Vec<AdverseEventRecord>> {
         // One row holding every event as a JSON array (see `json_rows`): a patient with
         // hundreds of events is one value to decode, not hundreds of rows.
         let rows: Vec<AdverseEventRow> = self
@@ -943,6 +967,7 @@ impl Store {
                 "adverse_events",
                 "ae_id",
                 patient_id,
+                window,
             )
             .await?;
         rows.into_iter()
@@ -971,8 +996,8 @@ impl Store {
             .collect()
     }
 
-    /// The rows of `table` (every patient's, or one patient's: `WHERE patient_id = $1`) in
-    /// `order`, fetched as one JSON array of objects with `columns` as keys, built by the
+    /// The rows of `table` (every patient's, or one patient's: `WHERE patient_id = $1`; with a
+    /// window, only the newest `limit` by `order` below `before`) in `order`, fetched as one JSON array of objects with `columns` as keys, built by the
     /// database (SQLite `json_group_array`, PostgreSQL `json_agg`), and decoded into `T`.
     ///
     /// Why: every row of a query costs the driver far more than its bytes (the SQLite worker
@@ -985,15 +1010,25 @@ impl Store {
         table: &str,
         order: &str,
         patient_id: Option<&str>,
+        window: Option<Window>,
     ) -> Result<Vec<T>> {
         let pairs = columns.iter().map(|c| format!("'{c}', {c}")).collect::<Vec<_>>().join(", ");
         let filter = if patient_id.is_some() { " WHERE patient_id = $1" } else { "" };
+        // A window reads the newest `limit` rows below `before` (numbers, formatted, not text).
+        let source = match window {
+            None => format!("{table}{filter}"),
+            Some(Window { limit, before }) => {
+                let below = before.map(|b| format!(" AND {order} < {b}")).unwrap_or_default();
+                let filter = if filter.is_empty() { " WHERE 1 = 1" } else { filter };
+                format!("(SELECT * FROM {table}{filter}{below} ORDER BY {order} DESC LIMIT {limit}) AS w")
+            }
+        };
         let sql = match self.backend {
             Backend::Sqlite => {
-                format!("SELECT json_group_array(json_object({pairs}) ORDER BY {order}) AS doc FROM {table}{filter}")
+                format!("SELECT json_group_array(json_object({pairs}) ORDER BY {order}) AS doc FROM {source}")
             }
             Backend::Postgres => format!(
-                "SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY {order}), '[]'::json)::text AS doc FROM {table}{filter}"
+                "SELECT COALESCE(json_agg(json_build_object({pairs}) ORDER BY {order}), '[]'::json)::text AS doc FROM {source}"
             ),
         };
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -1586,4 +1621,11 @@ pub(crate) async fn insert_signature(tx: &mut WriteTx<'_>, s: &Signature, action
     let stored = Signature { signature_id: id, ..s.clone() };
     tx.audit(action, "patient", &s.patient_id, Some("signature"), None, Some(to_json(&stored)), None).await?;
     Ok(stored)
+}
+
+/// A page of rows by a numeric key: the newest `limit` below `before` (from the newest: `None`).
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    limit: u32,
+    before: Option<i64>,
 }

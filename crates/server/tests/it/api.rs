@@ -240,10 +240,55 @@ async fn data_entry_validates_and_saves_all_or_nothing(engine: &Engine) {
     assert_eq!(counts(&store).await, before, "nothing saved");
     let mut good = ae;
     good["grade"] = json!(2);
-    let r = inv.post("/api/patients/P-NEW-1/adverse-events", good).await;
+    let r = inv.post("/api/patients/P-NEW-1/adverse-events", good.clone()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let list = inv.get("/api/patients/P-NEW-1/adverse-events").await.json();
     assert_eq!((list[0]["term"].as_str(), list[0]["grade"].as_u64()), (Some("Nausea"), Some(2)));
+
+    // The list comes a page at a time, most recent first page, each page in id order, with the
+    // total and a link to the older events; the timeline carries the most recent 50.
+    for day in 11..=62 {
+        let mut next = good.clone();
+        next["onset"] = json!(format!("2026-{:02}-{:02}", 2 + (day - 1) / 28, 1 + (day - 1) % 28));
+        assert_eq!(inv.post("/api/patients/P-NEW-1/adverse-events", next).await.status, StatusCode::CREATED);
+    }
+    let all: Vec<i64> = store.patient_adverse_events("P-NEW-1").await.unwrap().iter().map(|a| a.ae_id).collect();
+    assert_eq!(all.len(), 53);
+    let ids = |r: &crate::common::Resp| -> Vec<i64> {
+        r.json().as_array().unwrap().iter().map(|a| a["ae_id"].as_i64().unwrap()).collect()
+    };
+    let mut path = "/api/patients/P-NEW-1/adverse-events?limit=20".to_owned();
+    let mut pages = Vec::new();
+    loop {
+        let r = inv.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.headers["x-total-count"], "53");
+        pages.push(ids(&r));
+        let Some(link) = r.headers.get(header::LINK) else { break };
+        let link = link.to_str().unwrap();
+        assert!(link.ends_with(">; rel=\"next\""), "{link}");
+        path = link.trim_start_matches('<').split('>').next().unwrap().to_owned();
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [20, 20, 13]);
+    assert_eq!(pages.iter().rev().flatten().copied().collect::<Vec<_>>(), all, "every event once, in order");
+    assert_eq!(ids(&inv.get("/api/patients/P-NEW-1/adverse-events").await), all, "default page: 100");
+    for (query, field) in [("limit=0", "limit"), ("limit=501", "limit"), ("limit=x", "query"), ("before=y", "query")] {
+        let r = inv.get(&format!("/api/patients/P-NEW-1/adverse-events?{query}")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", r.text);
+        assert!(r.json()["error"]["fields"][field].is_string(), "{query}: {}", r.text);
+    }
+    let record = inv.get("/api/patients/P-NEW-1").await.json();
+    assert_eq!(record["adverse_events_total"], 53);
+    assert_eq!(record["older_adverse_events"], true);
+    let shown: Vec<i64> =
+        record["adverse_events"].as_array().unwrap().iter().map(|a| a["ae_id"].as_i64().unwrap()).collect();
+    assert_eq!(shown, all[3..], "the most recent 50");
+    let page = inv.get("/patients/P-NEW-1").await;
+    let older = format!("/patients/P-NEW-1?ae_before={}", all[3]);
+    assert!(page.text.contains(&older), "the timeline links the older events");
+    let older_page = inv.get(&older).await;
+    assert_eq!(older_page.status, StatusCode::OK);
+    assert!(older_page.text.contains("3 / 53") && !older_page.text.contains("ae_before="), "{}", older_page.text);
 
     // The data manager's audit trail of the record, with the audited unblinded read.
     let dm = Client::login(&app, "dm1").await;
