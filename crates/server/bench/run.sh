@@ -78,7 +78,9 @@ patients=$(curl -sS -H "Cookie: $inv_cookie" "$base/api/patients" | tr '{' '\n' 
 count_ae() {
   local n=0 p
   for p in $patients; do
-    n=$((n + $(curl -sS -H "Cookie: $inv_cookie" "$base/api/patients/$p/adverse-events" | grep -o '"ae_id"' | wc -l)))
+    # The list is paged; X-Total-Count is the patient's stored total.
+    n=$((n + $(curl -sS -o /dev/null -D - -H "Cookie: $inv_cookie" "$base/api/patients/$p/adverse-events?limit=1" \
+      | tr -d '\r' | sed -n 's/^x-total-count: *//Ip')))
   done
   echo "$n"
 }
