@@ -116,6 +116,20 @@ struct MessagePage {
     message_key: &'static str,
 }
 
+/// The patient a page is about, when `current` may see it; otherwise the handler's answer: the
+/// not-found page (a patient of another site looks exactly like no patient), or the error.
+pub async fn page_patient(
+    store: &cryoseed_store::Store,
+    current: &Current,
+    patient_id: &str,
+) -> Result<cryoseed_store::model::Patient, Result<Response, ApiError>> {
+    match api::visible_patient(store, current, patient_id).await {
+        Ok(p) => Ok(p),
+        Err(e) if e.status == StatusCode::NOT_FOUND => Err(Ok(error_page(current.tr(), StatusCode::NOT_FOUND))),
+        Err(e) => Err(Err(e)),
+    }
+}
+
 /// An error screen (403, 404) in `tr`'s language.
 pub fn error_page(tr: Tr, status: StatusCode) -> Response {
     let (title_key, message_key) = match status {
@@ -374,10 +388,9 @@ pub async fn patient(
     QueryParams(q): QueryParams<TimelineQuery>,
 ) -> Result<Response, ApiError> {
     let tr = current.tr();
-    let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
+    let patient = match page_patient(&state.store, &current, &patient_id).await {
         Ok(p) => p,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
-        Err(e) => return Err(e),
+        Err(answer) => return answer,
     };
     let role = current.user.role;
     let pid = patient.patient_id.clone();
@@ -661,10 +674,9 @@ pub async fn reader_workstation(
     Path(patient_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let tr = current.tr();
-    let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
+    let patient = match page_patient(&state.store, &current, &patient_id).await {
         Ok(p) => p,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
-        Err(e) => return Err(e),
+        Err(answer) => return answer,
     };
     let view = api::blinded_patient(&state.store, &current, patient).await?;
     let previous = view
@@ -724,10 +736,9 @@ pub async fn adverse_event_entry(
 ) -> Result<Response, ApiError> {
     use cryoseed_trial::ctcae::{Cause, Certainty, SeriousCriterion};
     let tr = current.tr();
-    let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
+    let patient = match page_patient(&state.store, &current, &patient_id).await {
         Ok(p) => p,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
-        Err(e) => return Err(e),
+        Err(answer) => return answer,
     };
     let options = |prefix: &str, codes: Vec<String>| -> Vec<(String, String)> {
         codes.into_iter().map(|c| (c.clone(), tr.get(&format!("{prefix}.{c}")).to_owned())).collect()
@@ -792,10 +803,9 @@ pub async fn plan_review(
     Path(patient_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let tr = current.tr();
-    let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
+    let patient = match page_patient(&state.store, &current, &patient_id).await {
         Ok(p) => p,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
-        Err(e) => return Err(e),
+        Err(answer) => return answer,
     };
     let allocation = state.store.allocation(&patient.patient_id).await?;
     if allocation.is_some() {
@@ -852,10 +862,9 @@ pub async fn procedure_entry(
     Path(patient_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let tr = current.tr();
-    let patient = match api::visible_patient(&state.store, &current, &patient_id).await {
+    let patient = match page_patient(&state.store, &current, &patient_id).await {
         Ok(p) => p,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
-        Err(e) => return Err(e),
+        Err(answer) => return answer,
     };
     let id = patient.patient_id;
     let groups = api::plan_views(&state.store, &current, &id).await?;

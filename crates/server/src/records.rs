@@ -689,10 +689,9 @@ pub async fn audit_page(
     QueryParams(q): QueryParams<AuditPageQuery>,
 ) -> ApiResult<Response> {
     let tr = current.tr();
-    let patient = match visible_patient(&state.store, &current, &patient_id).await {
+    let patient = match crate::pages::page_patient(&state.store, &current, &patient_id).await {
         Ok(p) => p,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return Ok(error_page(tr, StatusCode::NOT_FOUND)),
-        Err(e) => return Err(e),
+        Err(answer) => return answer,
     };
     let id = patient.patient_id;
     let records = patient_records(&state.store, &id).await?;
