@@ -1,4 +1,4 @@
--- cryoseed schema version 3: indexes for reading one patient's records (same portable SQL
+-- cryoseed schema version 4: indexes for reading one patient's records (same portable SQL
 -- subset as 0001). The web service reads a patient's adverse events, plans, procedures,
 -- deviations, queries and signatures by `patient_id`; without these indexes each such read
 -- scanned the whole table, so its cost grew with the whole trial instead of with the patient.

@@ -1,4 +1,4 @@
--- cryoseed plan-review bundles, schema version 3 (same portable SQL subset as 0001).
+-- cryoseed plan-review bundles, schema version 5 (same portable SQL subset as 0001).
 -- One bundle per uploaded plan: the `review.json` of `cryoseed plan` (DVH curves and slice
 -- vectors the plan-review screen draws), stored byte for byte with its SHA-256 and the SHA-256
 -- of the plan.json it belongs to (the `patient_plan_sha256` of that plan's lesion documents).
